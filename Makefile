@@ -1,0 +1,55 @@
+# The two commands: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+ifeq ($(OS),Windows_NT)
+BIN := $(VENV)/Scripts
+else
+BIN := $(VENV)/bin
+endif
+PY := $(BIN)/python
+DATA_DIR ?= .demo
+# Debian packages the suite needs: a virtual screen and a CJK font for printing.
+DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk
+
+.PHONY: run test system-deps venv bench clean
+
+run: venv
+	$(PY) -m station --data-dir $(DATA_DIR) demo
+
+test: system-deps venv
+	$(PY) -m pytest -n auto
+
+bench: venv
+	$(PY) bench/store.py
+	$(PY) bench/forms.py
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+# Installs the missing Debian packages when running on Debian/Ubuntu as root (or with sudo);
+# elsewhere it says what it skipped and carries on.
+system-deps:
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "system-deps: not a Debian/Ubuntu system, skipping $(DEBIAN_PACKAGES)"; \
+	else \
+		missing=""; \
+		for p in $(DEBIAN_PACKAGES); do \
+			dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+		done; \
+		if [ -n "$$missing" ]; then \
+			if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+			elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+			else echo "system-deps: need root to install:$$missing"; exit 1; fi; \
+			echo "system-deps: installing$$missing"; \
+			$$SUDO apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+		fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The sync protocol, the station-side sync engine and offline bundles (sync issue)."""

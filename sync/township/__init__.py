@@ -1,0 +1,1 @@
+"""The reference township platform (sync issue)."""
