@@ -1,0 +1,5 @@
+"""``python -m station``: the station command."""
+
+from station.cli import main
+
+main()

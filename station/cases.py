@@ -1,0 +1,372 @@
+"""Case services: drafts, answers, the lifecycle, township status events, evaluation.
+
+Every method runs in one transaction: it either makes its whole change — case row,
+timeline entry, outbox item, audit entry — or raises a typed error and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol, Sequence
+
+from station import readiness
+from station.audit import Action
+from station.clock import to_local
+from station.context import ServiceContext, get_case
+from station.errors import StationError
+from station.i18n import _
+from station.lifecycle import (
+    EDITABLE,
+    TOWNSHIP_TRANSITIONS,
+    CaseState,
+    InvalidTransitionError,
+    Transition,
+    next_state,
+)
+from station.models import Applicant, Case, CaseTransition, Evaluation, MaterialRequirement
+from station.outbox import ItemKind
+
+log = logging.getLogger(__name__)
+
+
+class MaterialSpec(Protocol):
+    code: str
+    name: str
+    form: str
+    copies: int
+    deferrable: bool
+    notes: str | None
+
+
+class MatterSpec(Protocol):
+    """What the case services need of a matter definition (``forms`` provides it)."""
+
+    code: str
+    name: str
+    materials: Sequence[MaterialSpec]
+
+    @property
+    def promised_days(self) -> int | None: ...
+
+
+class Deadlines(Protocol):
+    """Working-day arithmetic (``forms.calendar.WorkCalendar`` provides it)."""
+
+    def add_working_days(self, start: date, days: int) -> Any: ...
+
+
+class EvaluationLevel(StrEnum):
+    """The five levels of 好差评."""
+
+    VERY_SATISFIED = "very_satisfied"
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+    VERY_DISSATISFIED = "very_dissatisfied"
+
+
+class EvaluationStage(StrEnum):
+    INTAKE = "intake"
+    DELIVERY = "delivery"
+
+
+class CaseEditError(StationError):
+    """The case cannot be edited in its current state."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("This case can no longer be changed: only drafts and returned cases can be edited.")
+        )
+
+
+class SubmissionIncompleteError(StationError):
+    """The case is not ready to submit; ``problems`` lists what is missing."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            _("The case is not complete yet:") + "\n" + "\n".join(f"- {p}" for p in problems)
+        )
+        self.problems = problems
+
+
+class EvaluationError(StationError):
+    """An evaluation was recorded at the wrong time or twice."""
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """A township decision about a case (arrives signed through sync)."""
+
+    event_id: str
+    transition: Transition
+    reason: str | None = None
+    result_text: str | None = None
+    approved: bool | None = None
+
+
+class CaseService:
+    """Creates and moves cases in the name of the logged-in agent."""
+
+    def __init__(self, ctx: ServiceContext, deadlines: Deadlines) -> None:
+        self._ctx = ctx
+        self._deadlines = deadlines
+
+    def create_draft(
+        self,
+        matter: MatterSpec,
+        catalog_version: int,
+        applicant: Applicant,
+        answers: dict[str, Any] | None = None,
+    ) -> Case:
+        """Start a case for ``applicant`` and copy the matter's material requirements."""
+        ctx = self._ctx
+        with ctx.atomic():
+            now = ctx.clock.now()
+            case = Case.create(
+                uuid=str(uuid.uuid4()),
+                local_number=self._next_local_number(now),
+                matter_code=matter.code,
+                matter_name=matter.name,
+                catalog_version=catalog_version,
+                applicant=applicant,
+                agent=ctx.agent,
+                answers=answers or {},
+                state=str(CaseState.DRAFT),
+                created_at=now,
+                updated_at=now,
+            )
+            for position, spec in enumerate(matter.materials):
+                MaterialRequirement.create(
+                    case=case,
+                    code=spec.code,
+                    name=spec.name,
+                    form=spec.form,
+                    copies=spec.copies,
+                    deferrable=spec.deferrable,
+                    notes=spec.notes,
+                    position=position,
+                )
+            self._timeline(case, None, CaseState.DRAFT, None, None)
+            ctx.record(Action.CREATE, "case", case.uuid, {"local_number": case.local_number})
+        log.info("case %s created", case.uuid)
+        return case
+
+    def _next_local_number(self, now: datetime) -> str:
+        prefix = f"{self._ctx.station.code}-{to_local(now):%Y%m%d}-"
+        last = (
+            Case.select(Case.local_number)
+            .where((Case.local_number >= prefix) & (Case.local_number < prefix + "\uffff"))
+            .order_by(Case.local_number.desc())
+            .limit(1)
+            .scalar()
+        )
+        counter = int(last[len(prefix) :]) + 1 if last else 1
+        return f"{prefix}{counter:04d}"
+
+    def open(self, case_uuid: str) -> Case:
+        """The case, for showing it to the agent (recorded as a view)."""
+        with self._ctx.atomic():
+            case = get_case(case_uuid)
+            self._ctx.record(Action.VIEW, "case", case.uuid)
+        return case
+
+    def update_answers(
+        self,
+        case_uuid: str,
+        answers: dict[str, Any],
+        overrides: dict[str, str] | None = None,
+    ) -> Case:
+        """Replace the form answers of an editable case, and the warnings the agent
+        overrode (field path -> reason), when given."""
+        with self._ctx.atomic():
+            case = editable_case(case_uuid)
+            case.answers = answers
+            if overrides is not None:
+                case.overrides = {path: reason for path, reason in overrides.items() if reason}
+            case.updated_at = self._ctx.clock.now()
+            case.save()
+            self._ctx.record(Action.EDIT, "case", case.uuid, {"what": "answers"})
+        return case
+
+    def submit(self, case_uuid: str, matter: MatterSpec, reason: str | None = None) -> Case:
+        """Queue a draft (or a returned case's supplement) for upload.
+
+        Raises SubmissionIncompleteError when the form or the materials are not complete,
+        InvalidTransitionError from any other state.
+        """
+        ctx = self._ctx
+        with ctx.atomic():
+            case = get_case(case_uuid)
+            target = next_state(CaseState(case.state), Transition.QUEUE)
+            problems = readiness.problems(case, matter)
+            if problems:
+                raise SubmissionIncompleteError(problems)
+            if case.queued_at is None:
+                self._promise(case, matter)
+            case.queued_at = ctx.clock.now()
+            self._move(case, target, reason)
+            ctx.outbox.enqueue(case, ItemKind.SUBMISSION)
+        log.info("case %s queued", case.uuid)
+        return case
+
+    def _promise(self, case: Case, matter: MatterSpec) -> None:
+        days = matter.promised_days
+        if days is None:
+            return
+        deadline = self._deadlines.add_working_days(self._ctx.clock.today(), days)
+        case.promised_date = deadline.date
+        case.promised_provisional = deadline.provisional
+
+    def discard(self, case_uuid: str, reason: str | None = None) -> Case:
+        """Discard a draft; its pages are purged by the material service."""
+        with self._ctx.atomic():
+            case = get_case(case_uuid)
+            self._move(case, next_state(CaseState(case.state), Transition.DISCARD), reason)
+            self._ctx.record(Action.DELETE, "case", case.uuid)
+        return case
+
+    def withdraw(self, case_uuid: str, reason: str) -> Case:
+        """Withdraw a queued or accepted case at the applicant's request."""
+        with self._ctx.atomic():
+            case = get_case(case_uuid)
+            self._move(case, next_state(CaseState(case.state), Transition.WITHDRAW), reason)
+            self._ctx.outbox.enqueue(case, ItemKind.WITHDRAWAL)
+        return case
+
+    def apply_status_event(self, case_uuid: str, event: StatusEvent) -> Case:
+        """Apply a township decision; applying the same event twice changes nothing."""
+        if event.transition not in TOWNSHIP_TRANSITIONS:
+            raise ValueError(f"{event.transition} is not a township transition")
+        with self._ctx.atomic():
+            case = get_case(case_uuid)
+            if CaseTransition.get_or_none(CaseTransition.event_id == event.event_id):
+                return case
+            target = next_state(CaseState(case.state), event.transition)
+            if event.transition is Transition.COMPLETE:
+                case.result_text = event.result_text
+                case.result_approved = event.approved
+            self._move(case, target, event.reason, event_id=event.event_id, by_township=True)
+            self._ctx.audit.record(
+                Action.SYNC, "case", case.uuid, agent_login=None, detail={"event": event.event_id}
+            )
+        return case
+
+    def record_delivery(self, case_uuid: str, note: str | None = None) -> Case:
+        """The result was handed to the applicant."""
+        with self._ctx.atomic():
+            case = get_case(case_uuid)
+            self._move(case, next_state(CaseState(case.state), Transition.DELIVER), note)
+            case.delivered_at = self._ctx.clock.now()
+            case.save()
+            self._ctx.outbox.enqueue(case, ItemKind.DELIVERY)
+        return case
+
+    def close(self, case_uuid: str, reason: str | None = None) -> Case:
+        """Close a delivered case."""
+        with self._ctx.atomic():
+            case = get_case(case_uuid)
+            self._move(case, next_state(CaseState(case.state), Transition.CLOSE), reason)
+        return case
+
+    def record_evaluation(
+        self,
+        case_uuid: str,
+        stage: EvaluationStage,
+        level: EvaluationLevel,
+        comment: str | None = None,
+    ) -> Evaluation:
+        """Record the applicant's rating after intake or after delivery (once per stage)."""
+        ctx = self._ctx
+        with ctx.atomic():
+            case = get_case(case_uuid)
+            _check_evaluation_time(case, stage)
+            evaluation = Evaluation.create(
+                case=case,
+                stage=str(stage),
+                level=str(EvaluationLevel(level)),
+                comment=comment or None,
+                agent=ctx.agent,
+                created_at=ctx.clock.now(),
+            )
+            ctx.outbox.enqueue(case, ItemKind.EVALUATION)
+            ctx.record(Action.CREATE, "evaluation", case.uuid, {"stage": str(stage)})
+        return evaluation
+
+    def timeline(self, case_uuid: str) -> list[CaseTransition]:
+        """Every transition of the case, oldest first."""
+        case = get_case(case_uuid)
+        return list(case.transitions.order_by(CaseTransition.at, CaseTransition.id))
+
+    def _move(
+        self,
+        case: Case,
+        target: CaseState,
+        reason: str | None,
+        *,
+        event_id: str | None = None,
+        by_township: bool = False,
+    ) -> None:
+        source = CaseState(case.state)
+        case.state = str(target)
+        case.updated_at = self._ctx.clock.now()
+        case.save()
+        self._timeline(case, source, target, reason, event_id, by_township=by_township)
+        if not by_township:
+            self._ctx.record(
+                Action.EDIT, "case", case.uuid, {"from": str(source), "to": str(target)}
+            )
+
+    def _timeline(
+        self,
+        case: Case,
+        source: CaseState | None,
+        target: CaseState,
+        reason: str | None,
+        event_id: str | None,
+        *,
+        by_township: bool = False,
+    ) -> None:
+        CaseTransition.create(
+            case=case,
+            from_state=str(source) if source else None,
+            to_state=str(target),
+            agent=None if by_township else self._ctx.agent,
+            reason=reason,
+            event_id=event_id,
+            at=self._ctx.clock.now(),
+        )
+
+
+def editable_case(case_uuid: str) -> Case:
+    """The case if its answers and materials may change; raises CaseEditError."""
+    case = get_case(case_uuid)
+    if CaseState(case.state) not in EDITABLE:
+        raise CaseEditError()
+    return case
+
+
+def _check_evaluation_time(case: Case, stage: EvaluationStage) -> None:
+    state = CaseState(case.state)
+    if stage is EvaluationStage.INTAKE and state in (CaseState.DRAFT, CaseState.DISCARDED):
+        raise EvaluationError(_("The intake can be rated once the case has been submitted."))
+    if stage is EvaluationStage.DELIVERY and state not in (CaseState.DELIVERED, CaseState.CLOSED):
+        raise EvaluationError(_("The delivery can be rated once the result has been delivered."))
+    if Evaluation.get_or_none((Evaluation.case == case) & (Evaluation.stage == str(stage))):
+        raise EvaluationError(_("This case has already been rated at this stage."))
+
+
+__all__ = [
+    "CaseService",
+    "CaseEditError",
+    "EvaluationError",
+    "EvaluationLevel",
+    "EvaluationStage",
+    "InvalidTransitionError",
+    "StatusEvent",
+    "SubmissionIncompleteError",
+    "editable_case",
+]

@@ -1,0 +1,324 @@
+"""The ``station`` command: a thin shell over the station's services.
+
+Passwords come from a prompt, or for scripts from ``--password-file`` or the
+``STATION_PASSWORD`` environment variable (new passwords: ``--new-password-file`` or
+``STATION_NEW_PASSWORD``). Errors print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+import platformdirs
+
+from forms.errors import FormsError
+from station import __version__, audit, i18n, session as sessions
+from station.errors import StationError
+from station.i18n import _
+from station.keyfile import KeyFile
+
+APP_NAME = "village-station"
+EXIT_ERROR, EXIT_BROKEN = 1, 2
+
+
+def default_data_dir() -> Path:
+    """The platform's per-user data directory for the station."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    click.echo(_("Error: {message}").format(message=message), err=True)
+    sys.exit(code)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the station's typed errors into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (StationError, FormsError) as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(_("The operating system refused: {reason}").format(
+                reason=exc.strerror or type(exc).__name__))
+
+    return wrapper
+
+
+def _read_secret(file: Path | None, env: str, prompt: str, confirm: bool = False) -> str:
+    if file is not None:
+        return file.read_text(encoding="utf-8").splitlines()[0] if file.stat().st_size else ""
+    if os.environ.get(env):
+        return os.environ[env]
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+class Settings:
+    """What every command gets: where the data is."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.paths = sessions.StationPaths(data_dir)
+
+    def login(
+        self, user: str | None, password_file: Path | None, password: str | None = None
+    ) -> sessions.Session:
+        login_name = user or self._only_login()
+        if password is None:
+            password = _read_secret(password_file, "STATION_PASSWORD", _("Password"))
+        return sessions.login(self.paths.root, login_name, password)
+
+    def _only_login(self) -> str:
+        logins = KeyFile.load(self.paths.keys).logins()
+        if len(logins) != 1:
+            _fail(_("Several agents can log in here: say which with --user."))
+        return logins[0]
+
+
+def login_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--password-file", type=click.Path(dir_okay=False, path_type=Path),
+        help=_("Read the password from the first line of this file."))(command)
+    return click.option(
+        "--user", envvar="STATION_USER", help=_("Login name (default: the only agent)."))(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="STATION_DATA_DIR",
+    default=default_data_dir,
+    show_default=True,
+    help=_("Where the station keeps its encrypted data."),
+)
+@click.option("--lang", default=None, help=_("Language of messages (zh_CN or en)."))
+@click.option("-v", "--verbose", is_flag=True, help=_("Log what happens (never personal data)."))
+@click.version_option(__version__, prog_name="station")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path, lang: str | None, verbose: bool) -> None:
+    """Village convenience station: encrypted case records that sync to the township."""
+    i18n.setup(lang)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+    ctx.obj = Settings(data_dir)
+
+
+@main.command()
+@click.option("--code", prompt=True, help=_("Station code (capital letters and digits)."))
+@click.option("--name", prompt=True, help=_("Station name."))
+@click.option("--township", prompt=True, help=_("Township the station belongs to."))
+@click.option("--login", "login_name", prompt=True, help=_("Login name of the first agent."))
+@click.option("--display-name", prompt=True, help=_("Full name of the first agent."))
+@click.option("--escrow-key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help=_("The township's escrow public key (raw bytes file)."))
+@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help=_("Read the first agent's password from this file."))
+@click.pass_obj
+@handle_errors
+def init(settings: Settings, code: str, name: str, township: str, login_name: str,
+         display_name: str, escrow_key: Path | None, new_password_file: Path | None) -> None:
+    """Create the station in the data directory."""
+    password = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("Password"), confirm=True)
+    setup = sessions.StationSetup(
+        code=code, name=name, township=township, login=login_name, display_name=display_name,
+        password=password, escrow_public_key=escrow_key.read_bytes() if escrow_key else None,
+    )
+    recovery = sessions.init_station(settings.paths.root, setup)
+    click.echo(_("Station {code} created in {path}.").format(code=code, path=settings.paths.root))
+    click.echo(_("Recovery code (write it down and keep it locked away; it is shown only once):"))
+    click.echo(f"    {recovery}")
+
+
+@main.group()
+def user() -> None:
+    """Manage the agents who can log in."""
+
+
+@user.command("add")
+@click.argument("login_name", metavar="LOGIN")
+@click.option("--name", "display_name", prompt=True, help=_("Full name of the agent."))
+@click.option("--role", type=click.Choice([sessions.AGENT, sessions.SUPERVISOR]),
+              default=sessions.AGENT, show_default=True)
+@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path))
+@login_options
+@click.pass_obj
+@handle_errors
+def user_add(settings: Settings, login_name: str, display_name: str, role: str,
+             new_password_file: Path | None, user: str | None, password_file: Path | None) -> None:
+    """Add an agent (supervisors only)."""
+    with settings.login(user, password_file) as session:
+        password = _read_secret(
+            new_password_file, "STATION_NEW_PASSWORD", _("New agent's password"), confirm=True)
+        session.add_agent(login_name, display_name, password, role)
+    click.echo(_("Agent {login} added.").format(login=login_name))
+
+
+@user.command("list")
+@login_options
+@click.pass_obj
+@handle_errors
+def user_list(settings: Settings, user: str | None, password_file: Path | None) -> None:
+    """List the agents."""
+    with settings.login(user, password_file) as session:
+        for agent in session.agents():
+            status = _("disabled") if agent.disabled_at else _("active")
+            click.echo(f"{agent.login}\t{agent.display_name}\t{agent.role}\t{status}")
+
+
+@user.command("disable")
+@click.argument("login_name", metavar="LOGIN")
+@login_options
+@click.pass_obj
+@handle_errors
+def user_disable(settings: Settings, login_name: str, user: str | None,
+                 password_file: Path | None) -> None:
+    """Disable an agent and rotate the data key (supervisors only)."""
+    with settings.login(user, password_file) as session:
+        session.disable_agent(login_name)
+    click.echo(_("Agent {login} disabled; the data key was rotated.").format(login=login_name))
+
+
+@user.command("passwd")
+@click.argument("login_name", metavar="LOGIN", required=False)
+@click.option("--recovery", is_flag=True,
+              help=_("Reset LOGIN's password with the station's recovery code."))
+@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path))
+@login_options
+@click.pass_obj
+@handle_errors
+def user_passwd(settings: Settings, login_name: str | None, recovery: bool,
+                new_password_file: Path | None, user: str | None,
+                password_file: Path | None) -> None:
+    """Change your password, reset another agent's (supervisors), or use the recovery code."""
+    if recovery:
+        if not login_name:
+            _fail(_("Say whose password to reset: station user passwd LOGIN --recovery"))
+        code = _read_secret(None, "STATION_RECOVERY_CODE", _("Recovery code"))
+        new = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("New password"), True)
+        sessions.recover_password(settings.paths.root, code, login_name, new)
+    else:
+        current = _read_secret(password_file, "STATION_PASSWORD", _("Current password"))
+        with settings.login(user, None, current) as session:
+            new = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("New password"), True)
+            if login_name in (None, session.agent.login):
+                session.change_password(current, new)
+            else:
+                session.reset_password(login_name, new)
+    click.echo(_("Password changed."))
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@login_options
+@click.pass_obj
+@handle_errors
+def audit_verify(settings: Settings, user: str | None, password_file: Path | None) -> None:
+    """Check that no audit entry was edited, deleted or reordered."""
+    with settings.login(user, password_file):
+        result = audit.verify()
+    if result.ok:
+        click.echo(_("Audit log intact: {n} entries.").format(n=result.entries))
+        return
+    _fail(_("Audit log broken at entry {n}: {problem}.").format(
+        n=result.broken_at, problem=result.problem), EXIT_BROKEN)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@login_options
+@click.pass_obj
+@handle_errors
+def backup(settings: Settings, file: Path, user: str | None, password_file: Path | None) -> None:
+    """Write a consistent, still encrypted backup of the station to FILE."""
+    from station.backup import create_backup
+
+    with settings.login(user, password_file) as session:
+        report = create_backup(session, file)
+    click.echo(_("Backup written to {path} ({pages} pages, {size} bytes).").format(
+        path=report.path, pages=report.pages, size=report.size))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@login_options
+@click.pass_obj
+@handle_errors
+def restore(settings: Settings, file: Path, user: str | None, password_file: Path | None) -> None:
+    """Replace the station's data with the backup in FILE (the old data is kept aside)."""
+    from station.backup import restore_backup
+
+    if not user:
+        _fail(_("Say which agent's password opens the backup with --user."))
+    password = _read_secret(password_file, "STATION_PASSWORD", _("Password"))
+    aside = restore_backup(file, settings.paths.root, user, password)
+    click.echo(_("Backup restored into {path}.").format(path=settings.paths.root))
+    if aside:
+        click.echo(_("The data it replaced was moved to {path}.").format(path=aside))
+
+
+@main.command()
+@login_options
+@click.pass_obj
+@handle_errors
+def info(settings: Settings, user: str | None, password_file: Path | None) -> None:
+    """Show the station, its data and its queue."""
+    from station.report import station_info
+
+    with settings.login(user, password_file) as session:
+        for label, value in station_info(session):
+            click.echo(f"{label}: {value}")
+
+
+@main.command()
+@click.option("--retention-days", type=click.IntRange(min=1),
+              help=_("Keep pages of delivered cases this many days (saved for next time)."))
+@login_options
+@click.pass_obj
+@handle_errors
+def maintain(settings: Settings, retention_days: int | None, user: str | None,
+             password_file: Path | None) -> None:
+    """Purge pages past retention and sweep leftovers of interrupted saves."""
+    from station.maintenance import run_maintenance
+
+    with settings.login(user, password_file) as session:
+        report = run_maintenance(session, retention_days)
+    click.echo(_("Purged {pages} pages of {cases} cases; removed {orphans} leftover files.").format(
+        pages=report.purged.pages, cases=report.purged.cases, orphans=report.swept))
+
+
+@main.group()
+def key() -> None:
+    """The station's data key."""
+
+
+@key.command("rotate")
+@login_options
+@click.pass_obj
+@handle_errors
+def key_rotate(settings: Settings, user: str | None, password_file: Path | None) -> None:
+    """Re-encrypt the database under a new data key."""
+    with settings.login(user, password_file) as session:
+        session.rotate_data_key()
+    click.echo(_("The data key was rotated."))
+
+
+@main.command()
+@click.pass_obj
+@handle_errors
+def demo(settings: Settings) -> None:
+    """Set up a demo station with sample cases (once) and say how to log in."""
+    from station.demo import ensure_demo
+
+    for line in ensure_demo(settings.paths.root):
+        click.echo(line)

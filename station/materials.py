@@ -1,0 +1,277 @@
+"""Material services: pages of a case, deferred materials, retention and the orphan sweep.
+
+A page's bytes are stored (encrypted, fsynced, renamed into place) by the blob store
+BEFORE the transaction that inserts its row, so a committed row never points at a blob
+that is not durably on disk. A blob whose row never committed is an orphan; ``sweep``
+removes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from peewee import fn
+
+from station.audit import Action
+from station.blobstore import BlobStore, StoredBlob
+from station.cases import editable_case
+from station.context import NotFoundError, ServiceContext
+from station.errors import StationError
+from station.i18n import _
+from station.lifecycle import CaseState
+from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
+
+log = logging.getLogger(__name__)
+
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+)
+RETENTION_STATES = (CaseState.DELIVERED, CaseState.CLOSED)
+
+
+class MaterialError(StationError):
+    """A material operation is not possible."""
+
+
+class UnsupportedFileError(MaterialError):
+    def __init__(self) -> None:
+        super().__init__(_("Only JPEG, PNG and PDF files can be added as pages."))
+
+
+class PageNotFoundError(NotFoundError):
+    def __init__(self) -> None:
+        super().__init__(_("This page no longer exists."))
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    cases: int
+    pages: int
+
+
+def sniff_media_type(path: Path) -> str:
+    """The media type of a scan from its first bytes; raises UnsupportedFileError."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    for signature, media_type in _SIGNATURES:
+        if head.startswith(signature):
+            return media_type
+    raise UnsupportedFileError()
+
+
+class MaterialService:
+    """Pages and deferrals of editable cases; retention and sweep for the whole store."""
+
+    def __init__(self, ctx: ServiceContext, blobs: BlobStore) -> None:
+        self._ctx = ctx
+        self._blobs = blobs
+
+    def attach_pages(
+        self, case_uuid: str, requirement_code: str, sources: Sequence[Path]
+    ) -> list[MaterialFile]:
+        """Store ``sources`` as the next pages of a requirement, all or none.
+
+        Raises UnsupportedFileError, the blob store's DiskFullError/MaterialWriteError,
+        CaseEditError; on any error no page is added.
+        """
+        editable_case(case_uuid)
+        media_types = [sniff_media_type(Path(source)) for source in sources]
+        stored: list[StoredBlob] = []
+        try:
+            for source in sources:
+                stored.append(self._blobs.put(Path(source)))
+            return self._insert_pages(case_uuid, requirement_code, stored, media_types)
+        except BaseException:
+            for blob in stored:
+                self._blobs.delete(blob.name)
+            raise
+
+    def _insert_pages(
+        self,
+        case_uuid: str,
+        requirement_code: str,
+        stored: list[StoredBlob],
+        media_types: list[str],
+    ) -> list[MaterialFile]:
+        ctx = self._ctx
+        with ctx.atomic():
+            case = editable_case(case_uuid)
+            requirement = _requirement(case, requirement_code)
+            position = _last_position(requirement)
+            pages = []
+            for offset, (blob, media_type) in enumerate(zip(stored, media_types), start=1):
+                pages.append(
+                    MaterialFile.create(
+                        uuid=str(uuid.uuid4()),
+                        case=case,
+                        requirement=requirement,
+                        position=position + offset,
+                        blob_name=blob.name,
+                        blob_key=blob.key,
+                        digest=blob.digest,
+                        size=blob.size,
+                        media_type=media_type,
+                        created_at=ctx.clock.now(),
+                    )
+                )
+            _fulfil_deferral(requirement, ctx.clock.now())
+            ctx.record(
+                Action.CREATE, "page", case.uuid, {"material": requirement_code, "n": len(pages)}
+            )
+        return pages
+
+    def remove_page(self, page_uuid: str) -> None:
+        """Delete a page of an editable case (row first, then its blob)."""
+        with self._ctx.atomic():
+            page = _page(page_uuid)
+            editable_case(page.case.uuid)
+            blob_name = page.blob_name
+            page.delete_instance()
+            self._ctx.record(Action.DELETE, "page", page.case.uuid, {"page": page_uuid})
+        if blob_name:
+            self._blobs.delete(blob_name)
+
+    def reorder_pages(self, case_uuid: str, requirement_code: str, page_uuids: list[str]) -> None:
+        """Put a requirement's pages in the given order (every page listed exactly once)."""
+        with self._ctx.atomic():
+            case = editable_case(case_uuid)
+            requirement = _requirement(case, requirement_code)
+            pages = {p.uuid: p for p in requirement.pages}
+            if sorted(pages) != sorted(page_uuids):
+                raise MaterialError(_("The new order must list every page of this material once."))
+            for position, page_uuid in enumerate(page_uuids, start=1):
+                pages[page_uuid].position = position
+                pages[page_uuid].save()
+            self._ctx.record(Action.EDIT, "page", case.uuid, {"material": requirement_code})
+
+    def rotate_page(self, page_uuid: str, quarter_turns: int = 1) -> MaterialFile:
+        """Turn a page clockwise by ``quarter_turns`` × 90°."""
+        with self._ctx.atomic():
+            page = _page(page_uuid)
+            editable_case(page.case.uuid)
+            page.rotation = (page.rotation + 90 * quarter_turns) % 360
+            page.save()
+            self._ctx.record(Action.EDIT, "page", page.case.uuid, {"page": page_uuid})
+        return page
+
+    def read_page(self, page_uuid: str) -> Iterator[bytes]:
+        """The page's plaintext in chunks (recorded as a view).
+
+        Raises PageNotFoundError, or the blob store's integrity errors while iterating.
+        """
+        with self._ctx.atomic():
+            page = _page(page_uuid)
+            if page.blob_name is None:
+                raise PageNotFoundError()
+            self._ctx.record(Action.VIEW, "page", page.case.uuid, {"page": page_uuid})
+        return self._blobs.open(page.blob_name, page.blob_key)
+
+    def defer(
+        self, case_uuid: str, requirement_code: str, promised_date: date, note: str | None = None
+    ) -> DeferredMaterial:
+        """Accept a deferrable material missing, with the date the applicant promises it."""
+        ctx = self._ctx
+        with ctx.atomic():
+            case = editable_case(case_uuid)
+            requirement = _requirement(case, requirement_code)
+            _check_deferral(requirement, promised_date, ctx.clock.today())
+            DeferredMaterial.delete().where(DeferredMaterial.requirement == requirement).execute()
+            deferral = DeferredMaterial.create(
+                requirement=requirement,
+                promised_date=promised_date,
+                note=note or None,
+                created_at=ctx.clock.now(),
+            )
+            ctx.record(Action.EDIT, "case", case.uuid, {"deferred": requirement_code})
+        return deferral
+
+    def cancel_deferral(self, case_uuid: str, requirement_code: str) -> None:
+        """Take back a deferral of an editable case."""
+        with self._ctx.atomic():
+            case = editable_case(case_uuid)
+            requirement = _requirement(case, requirement_code)
+            DeferredMaterial.delete().where(DeferredMaterial.requirement == requirement).execute()
+            self._ctx.record(Action.EDIT, "case", case.uuid, {"undeferred": requirement_code})
+
+    def purge(self, retention_days: int) -> PurgeReport:
+        """Purge page files of cases delivered more than ``retention_days`` ago, and of
+        discarded drafts.
+
+        Rows stay (the ledger keeps digests and sizes); blobs go after the commit, and the
+        sweep finishes the job if the process dies in between.
+        """
+        ctx = self._ctx
+        cutoff = ctx.clock.now() - timedelta(days=retention_days)
+        with ctx.atomic():
+            pages = list(
+                MaterialFile.select(MaterialFile, Case)
+                .join(Case)
+                .where(
+                    (
+                        (Case.state.in_([str(s) for s in RETENTION_STATES]) & (Case.delivered_at < cutoff))
+                        | (Case.state == str(CaseState.DISCARDED))
+                    )
+                    & MaterialFile.blob_name.is_null(False)
+                )
+            )
+            names = [page.blob_name for page in pages]
+            for page in pages:
+                page.blob_name, page.blob_key, page.purged_at = None, None, ctx.clock.now()
+                page.save()
+            cases = {page.case.uuid for page in pages}
+            for case_uuid in cases:
+                ctx.record(Action.DELETE, "page", case_uuid, {"purged": "retention"})
+        for name in names:
+            self._blobs.delete(name)
+        log.info("retention purged %d pages of %d cases", len(names), len(cases))
+        return PurgeReport(len(cases), len(names))
+
+
+def referenced_blobs() -> set[str]:
+    """Names of every blob a page row points at."""
+    query = MaterialFile.select(MaterialFile.blob_name).where(MaterialFile.blob_name.is_null(False))
+    return {name for (name,) in query.tuples()}
+
+
+def _requirement(case: Case, code: str) -> MaterialRequirement:
+    requirement = MaterialRequirement.get_or_none(
+        (MaterialRequirement.case == case) & (MaterialRequirement.code == code)
+    )
+    if requirement is None:
+        raise MaterialError(_("This matter has no such material."))
+    return requirement
+
+
+def _page(page_uuid: str) -> MaterialFile:
+    page = MaterialFile.get_or_none(MaterialFile.uuid == page_uuid)
+    if page is None:
+        raise PageNotFoundError()
+    return page
+
+
+def _last_position(requirement: MaterialRequirement) -> int:
+    query = MaterialFile.select(fn.MAX(MaterialFile.position))
+    return query.where(MaterialFile.requirement == requirement).scalar() or 0
+
+
+def _fulfil_deferral(requirement: MaterialRequirement, now: datetime) -> None:
+    DeferredMaterial.update(fulfilled_at=now).where(
+        (DeferredMaterial.requirement == requirement) & DeferredMaterial.fulfilled_at.is_null()
+    ).execute()
+
+
+def _check_deferral(requirement: MaterialRequirement, promised: date, today: date) -> None:
+    if not requirement.deferrable:
+        raise MaterialError(_("This material cannot be accepted missing; it is needed now."))
+    if promised <= today:
+        raise MaterialError(_("The promised date must be after today."))
+    if requirement.pages.count():
+        raise MaterialError(_("This material already has pages; remove them before deferring it."))
+
