@@ -1,0 +1,1 @@
+"""Bundled working-day calendar years, one ``<year>.yaml`` each (see forms.calendar)."""
