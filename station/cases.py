@@ -42,15 +42,17 @@ class MaterialSpec(Protocol):
     notes: str | None
 
 
+class TimeLimitsSpec(Protocol):
+    promised_days: int | None
+
+
 class MatterSpec(Protocol):
-    """What the case services need of a matter definition (``forms`` provides it)."""
+    """What the case services need of a matter definition (``forms.model.Matter``)."""
 
     code: str
     name: str
     materials: Sequence[MaterialSpec]
-
-    @property
-    def promised_days(self) -> int | None: ...
+    time_limits: TimeLimitsSpec
 
 
 class Deadlines(Protocol):
@@ -214,7 +216,7 @@ class CaseService:
         return case
 
     def _promise(self, case: Case, matter: MatterSpec) -> None:
-        days = matter.promised_days
+        days = matter.time_limits.promised_days
         if days is None:
             return
         deadline = self._deadlines.add_working_days(self._ctx.clock.today(), days)
@@ -280,14 +282,14 @@ class CaseService:
         comment: str | None = None,
     ) -> Evaluation:
         """Record the applicant's rating after intake or after delivery (once per stage)."""
-        ctx = self._ctx
+        ctx, level = self._ctx, EvaluationLevel(level)
         with ctx.atomic():
             case = get_case(case_uuid)
             _check_evaluation_time(case, stage)
             evaluation = Evaluation.create(
                 case=case,
                 stage=str(stage),
-                level=str(EvaluationLevel(level)),
+                level=str(level),
                 comment=comment or None,
                 agent=ctx.agent,
                 created_at=ctx.clock.now(),

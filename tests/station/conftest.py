@@ -41,3 +41,39 @@ def station_dir(tmp_path: Path, clock: FixedClock) -> Path:
 def session(station_dir: Path, clock: FixedClock):
     with sessions.login(station_dir, SETUP.login, PASSWORD, clock=clock) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def matter():
+    """A small real matter definition, loaded through the forms engine."""
+    from forms.definition import load_matter
+
+    return load_matter(Path(__file__).parent / "data" / "TEST-BZ-001.yaml")
+
+
+COMPLETE_ANSWERS = {
+    "applicant_name": "欧阳明珠",
+    "applicant_id": "11010519491231002X",
+    "has_income": False,
+}
+
+
+@pytest.fixture
+def applicant(session):
+    from station.applicants import ApplicantInput
+
+    return session.applicants.save(
+        ApplicantInput(name="欧阳明珠", id_number="11010519491231002x", phone="13800138000")
+    )
+
+
+@pytest.fixture
+def scans(tmp_path: Path) -> list[Path]:
+    """Three small files that look like JPEG, PNG and PDF scans."""
+    heads = [b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"%PDF-1.7\n"]
+    paths = []
+    for n, head in enumerate(heads):
+        path = tmp_path / f"scan{n}"
+        path.write_bytes(head + bytes([n]) * (70_000 + n))
+        paths.append(path)
+    return paths
