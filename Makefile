@@ -11,7 +11,7 @@ DATA_DIR ?= .demo
 # Debian packages the suite needs: a virtual screen and a CJK font for printing.
 DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk
 
-.PHONY: run test system-deps venv bench clean
+.PHONY: run test system-deps venv bench locale clean
 
 run: venv
 	$(PY) -m station --data-dir $(DATA_DIR) demo
@@ -22,6 +22,15 @@ test: system-deps venv
 bench: venv
 	$(PY) bench/store.py
 	$(PY) bench/forms.py
+
+# Re-extract the messages, merge them into the zh_CN catalog and compile it.
+locale: venv
+	@mkdir -p build
+	$(BIN)/pybabel extract -k _ -k ngettext:1,2 -k pgettext:1c,2 --no-location --sort-output \
+		-o build/station.pot forms station sync
+	$(BIN)/pybabel update -i build/station.pot -d assets/locale -D station -l zh_CN \
+		--no-fuzzy-matching
+	$(BIN)/pybabel compile -d assets/locale -D station -l zh_CN
 
 venv: $(VENV)/.installed
 

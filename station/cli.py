@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,6 +50,12 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except OSError as exc:
             _fail(_("The operating system refused: {reason}").format(
                 reason=exc.strerror or type(exc).__name__))
+        except Exception as exc:  # noqa: BLE001 - last resort: one line, no traceback
+            frames = "".join(traceback.format_tb(exc.__traceback__))  # code lines, no values
+            logging.getLogger(__name__).debug("unexpected %s at\n%s", type(exc).__name__, frames)
+            _fail(_("Unexpected error ({kind}). Nothing more is shown, to protect personal "
+                    "data; run again with --verbose and report it.").format(
+                kind=type(exc).__name__))
 
     return wrapper
 

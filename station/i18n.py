@@ -16,6 +16,11 @@ def _(message: str) -> str:
     return gettext.dgettext(DOMAIN, message)
 
 
+def pgettext(context: str, message: str) -> str:
+    """Translate ``message`` where the same English words need another translation."""
+    return gettext.dpgettext(DOMAIN, context, message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a message with a count."""
     return gettext.dngettext(DOMAIN, singular, plural, n)

@@ -216,6 +216,11 @@ class KeyFile:
     def rotation_pending(self) -> bool:
         return self._doc.pending is not None
 
+    @property
+    def has_escrow(self) -> bool:
+        """Whether the data key is also sealed to a township escrow key."""
+        return fmt.ESCROW in self._doc.principals
+
     def logins(self) -> list[str]:
         """The agents' login names, sorted."""
         prefix = fmt.AGENT_PREFIX

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from station.errors import StationError
-from station.i18n import _
+from station.i18n import _, pgettext
 
 
 class CaseState(StrEnum):
@@ -110,15 +110,15 @@ def state_label(state: CaseState) -> str:
 def transition_label(transition: Transition) -> str:
     """The transition as a verb phrase the agent reads."""
     labels = {
-        Transition.QUEUE: _("submitted"),
-        Transition.DISCARD: _("discarded"),
-        Transition.UPLOAD: _("marked uploaded"),
-        Transition.ACCEPT: _("accepted"),
-        Transition.RETURN: _("returned for supplement"),
-        Transition.REFUSE: _("refused"),
-        Transition.COMPLETE: _("completed"),
-        Transition.DELIVER: _("delivered"),
-        Transition.CLOSE: _("closed"),
-        Transition.WITHDRAW: _("withdrawn"),
+        Transition.QUEUE: pgettext("action", "submitted"),
+        Transition.DISCARD: pgettext("action", "discarded"),
+        Transition.UPLOAD: pgettext("action", "marked uploaded"),
+        Transition.ACCEPT: pgettext("action", "accepted"),
+        Transition.RETURN: pgettext("action", "returned for supplement"),
+        Transition.REFUSE: pgettext("action", "refused"),
+        Transition.COMPLETE: pgettext("action", "completed"),
+        Transition.DELIVER: pgettext("action", "delivered"),
+        Transition.CLOSE: pgettext("action", "closed"),
+        Transition.WITHDRAW: pgettext("action", "withdrawn"),
     }
     return labels[transition]

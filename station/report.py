@@ -24,7 +24,7 @@ def station_info(session: "Session") -> Iterator[tuple[str, str]]:  # noqa: F821
     yield _("SQLCipher"), session.db.execute_sql("PRAGMA cipher_version").fetchone()[0]
     yield _("Escrow key"), _("configured") if session.keyfile.has_escrow else _("not configured")
     for state, count in _cases_by_state():
-        yield _("Cases {state}").format(state=state_label(state)), str(count)
+        yield _("Cases: {state}").format(state=state_label(state)), str(count)
     for state, count in sorted(session.ctx.outbox.counts().items()):
         yield _("Upload queue, {state}").format(state=state), str(count)
     pages, size = _stored_pages()

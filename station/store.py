@@ -19,6 +19,9 @@ from station.i18n import _
 from station.models import MODELS, database_proxy
 
 log = logging.getLogger(__name__)
+# peewee logs every query WITH its parameters at DEBUG: names and ID numbers. Never let
+# those records through, whatever level the application's logging is set to.
+logging.getLogger("peewee").setLevel(logging.WARNING)
 
 KEY_BYTES = 32
 # Negative cache_size is in KiB: 64 MiB of page cache.
