@@ -2,3 +2,7 @@
 
 Pure Python: no Tk, no database, no network, and nothing else of this project imported.
 """
+
+from forms.evaluation import Evaluation, FieldIssue, evaluate
+
+__all__ = ["Evaluation", "FieldIssue", "evaluate"]
