@@ -36,17 +36,19 @@ def catalog():
 
 
 def _key(message) -> tuple[str | None, str]:
-    msgid = message.id[0] if isinstance(message.id, tuple) else message.id
-    return message.context, msgid
+    """(context, singular msgid) of a PO or MO entry (MO gives lists and bytes)."""
+    msgid = message.id[0] if isinstance(message.id, (tuple, list)) else message.id
+    context = message.context
+    return (context.decode() if isinstance(context, bytes) else context), msgid
+
+
+def _strings(message) -> tuple[str, ...]:
+    string = message.string
+    return tuple(string) if isinstance(string, (tuple, list)) else (string,)
 
 
 def test_every_source_message_is_translated(catalog) -> None:
-    translated = {
-        _key(m)
-        for m in catalog
-        if m.id and all(m.string) and not m.fuzzy
-        if (all(m.string) if isinstance(m.string, tuple) else m.string)
-    }
+    translated = {_key(m) for m in catalog if m.id and all(_strings(m)) and not m.fuzzy}
     missing = sorted(str(k) for k in _source_messages() - translated)
     assert not missing, f"{len(missing)} untranslated: {missing[:10]}"
 
@@ -56,7 +58,7 @@ def test_placeholders_survive_translation(catalog) -> None:
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = _strings(message)
         expected = set(PLACEHOLDER.findall(ids[-1]))
         for string in strings:
             assert set(PLACEHOLDER.findall(string)) == expected, message.id
@@ -65,8 +67,8 @@ def test_placeholders_survive_translation(catalog) -> None:
 def test_compiled_catalog_matches_the_po_file(catalog) -> None:
     with open(LC / "station.mo", "rb") as handle:
         compiled = read_mo(handle)
-    po = {(_key(m), m.string) for m in catalog if m.id}
-    mo = {(_key(m), m.string) for m in compiled if m.id}
+    po = {(_key(m), _strings(m)) for m in catalog if m.id}
+    mo = {(_key(m), _strings(m)) for m in compiled if m.id}
     assert po == mo, "run `make locale` to recompile station.mo"
 
 
