@@ -216,3 +216,18 @@ def test_canonical_json_ignores_insertion_order(value: dict[str, int]) -> None:
 def test_canonical_json_refuses_nan() -> None:
     with pytest.raises(ValueError):
         canonical_json({"x": math.nan})
+
+
+def test_calendar_year_from_a_signed_release_settles_provisional_deadlines() -> None:
+    from datetime import date
+
+    from forms.calendar import WorkCalendar
+
+    bundled = WorkCalendar.bundled()
+    before = bundled.add_working_days(date(2026, 12, 15), 20)
+    assert before.provisional
+    loaded = load_release(release(), KEY.public_key())
+    after = bundled.with_years(loaded.calendar_years).add_working_days(date(2026, 12, 15), 20)
+    assert not after.provisional
+    # 2027-01-01 is a Friday holiday in the release: the deadline moves one working day.
+    assert after.date == date(2027, 1, 13) and before.date == date(2027, 1, 12)

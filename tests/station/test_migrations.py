@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from peewee import SqliteDatabase
+from peewee import OperationalError, SqliteDatabase
 
 from station import migrations, models, store
 
@@ -65,7 +65,7 @@ def test_failed_step_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyP
     broken = migrations.Step(1, "0001_broken.sql", "CREATE TABLE a (x);\nCREATE TABLE a (x);")
     monkeypatch.setattr(migrations, "steps", lambda: [broken])
     db = store.connect(tmp_path / "s.db", os.urandom(32))
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError, match="already exists"):
         migrations.migrate(db, target=1)
     assert "a" not in db.get_tables()
     assert migrations.current_version(db) == 0
