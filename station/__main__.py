@@ -1,5 +1,5 @@
 """``python -m station``: the station command."""
 
-from station.cli import main
+from station.entry import main
 
 main()

@@ -9,6 +9,7 @@ from typing import Any
 from forms import validators
 from station.audit import Action
 from station.context import NotFoundError, ServiceContext
+from station.errors import StationError
 from station.i18n import _
 from station.models import Applicant
 
@@ -16,6 +17,15 @@ from station.models import Applicant
 class ApplicantNotFoundError(NotFoundError):
     def __init__(self) -> None:
         super().__init__(_("No such applicant on this station."))
+
+
+class DuplicateApplicantError(StationError):
+    """Another applicant already has this ID number."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Another applicant already has this ID number: open that applicant instead.")
+        )
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,9 @@ class ApplicantService:
     def save(self, data: ApplicantInput, applicant_uuid: str | None = None) -> Applicant:
         """Create an applicant, or update one; an ID number already known updates that record.
 
-        Raises the ``forms`` validation errors for a bad name, ID number or phone.
+        Raises the ``forms`` validation errors for a bad name, ID number or phone,
+        ApplicantNotFoundError, DuplicateApplicantError when updating ``applicant_uuid``
+        would give it another applicant's ID number.
         """
         name = validators.check_name(data.name)
         info = validators.check_id_number(data.id_number) if data.id_number else None
@@ -60,14 +72,15 @@ class ApplicantService:
 
     @staticmethod
     def _existing(applicant_uuid: str | None, id_number: str | None) -> Applicant | None:
-        if applicant_uuid:
-            applicant = Applicant.get_or_none(Applicant.uuid == applicant_uuid)
-            if applicant is None:
-                raise ApplicantNotFoundError()
-            return applicant
-        if id_number:
-            return Applicant.get_or_none(Applicant.id_number == id_number)
-        return None
+        holder = Applicant.get_or_none(Applicant.id_number == id_number) if id_number else None
+        if not applicant_uuid:
+            return holder
+        applicant = Applicant.get_or_none(Applicant.uuid == applicant_uuid)
+        if applicant is None:
+            raise ApplicantNotFoundError()
+        if holder is not None and holder.id != applicant.id:
+            raise DuplicateApplicantError()
+        return applicant
 
     def get(self, applicant_uuid: str) -> Applicant:
         """The applicant (recorded as a view); raises ApplicantNotFoundError."""
@@ -80,10 +93,12 @@ class ApplicantService:
 
     def search(self, text: str, limit: int = 20) -> list[Applicant]:
         """Applicants whose name, ID number or phone starts with ``text``."""
-        text = text.strip().upper()
+        text = text.strip()
         if not text:
             return []
         columns = _search_columns(text)
+        if len(columns) > 1:
+            text = text.upper()  # the X of an ID number
         condition = None
         for column in columns:
             match = (column >= text) & (column < text + "\uffff")

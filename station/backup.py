@@ -68,6 +68,9 @@ def create_backup(session: "Session", target: Path) -> BackupReport:  # noqa: F8
         partial.unlink(missing_ok=True)
         raise BackupError(_("The backup could not be written: {reason}").format(
             reason=exc.strerror or type(exc).__name__)) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     with session.db.atomic():
         session.ctx.record(Action.EXPORT, "station", None, {"what": "backup", "pages": len(names)})
     log.info("backup written with %d pages", len(names))
@@ -171,7 +174,9 @@ def _extract(source: Path, staging: Path) -> None:
 
 def _manifest(archive: zipfile.ZipFile) -> dict:
     manifest = json.loads(archive.read(_MANIFEST))
-    if manifest.get("format") != FORMAT or not isinstance(manifest.get("members"), dict):
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _damaged()
+    if not isinstance(manifest.get("members"), dict):
         raise _damaged()
     if manifest.get("version") != FORMAT_VERSION:
         raise BackupError(_("This backup was made by a newer version of the station app."))
@@ -208,9 +213,19 @@ def _check_staged(staging: Path, login_name: str, password: str) -> None:
 def _swap_in(staging: Path, data_dir: Path) -> Path | None:
     aside = None
     if data_dir.exists():
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        aside = data_dir.with_name(f"{data_dir.name}.before-restore-{stamp}")
+        aside = _aside_path(data_dir)
         os.replace(data_dir, aside)
     os.replace(staging, data_dir)
     log.info("backup restored")
+    return aside
+
+
+def _aside_path(data_dir: Path) -> Path:
+    """A name beside ``data_dir`` that no earlier restore has used."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = data_dir.with_name(f"{data_dir.name}.before-restore-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = data_dir.with_name(f"{data_dir.name}.before-restore-{stamp}-{n}")
     return aside

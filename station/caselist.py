@@ -105,7 +105,7 @@ def _conditions(criteria: CaseFilter) -> list:
     if criteria.created_to:
         found.append(Case.created_at < _utc_start(criteria.created_to + timedelta(days=1)))
     if criteria.text and criteria.text.strip():
-        found.append(_text_condition(criteria.text.strip().upper()))
+        found.append(_text_condition(criteria.text.strip()))
     return found
 
 
@@ -114,16 +114,18 @@ def _prefix(column, text: str):  # noqa: ANN001, ANN202 - peewee expressions
 
 
 def _text_condition(text: str):  # noqa: ANN202 - a peewee expression
-    """A case number, an ID number or phone (digits), or else a name prefix."""
-    if "-" in text:
-        return _prefix(Case.local_number, text)
-    if text[:1].isdigit():
-        people = Applicant.select(Applicant.id).where(
-            _prefix(Applicant.id_number, text) | _prefix(Applicant.phone, text)
-        )
-    else:
-        people = Applicant.select(Applicant.id).where(_prefix(Applicant.name, text))
-    return Case.applicant.in_(people)
+    """Cases whose number, or whose applicant's name, ID number or phone, starts with ``text``.
+
+    Every reading is tried: a landline (``010-…``) and a Latin name (``Jean-Pierre``) hold
+    a hyphen like a case number, and a station code may start with a digit.
+    """
+    number = text.upper()  # the X of an ID number, the letters of a case number
+    people = Applicant.select(Applicant.id).where(
+        _prefix(Applicant.name, text)
+        | _prefix(Applicant.id_number, number)
+        | _prefix(Applicant.phone, text)
+    )
+    return _prefix(Case.local_number, number) | Case.applicant.in_(people)
 
 
 def _utc_start(day: date) -> datetime:

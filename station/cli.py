@@ -25,7 +25,8 @@ from station.i18n import _
 from station.keyfile import KeyFile
 
 APP_NAME = "village-station"
-EXIT_ERROR, EXIT_BROKEN = 1, 2
+# 2 is click's usage error; a broken audit chain gets its own code.
+EXIT_ERROR, EXIT_BROKEN = 1, 3
 
 
 def default_data_dir() -> Path:
@@ -77,10 +78,17 @@ class Settings:
     def login(
         self, user: str | None, password_file: Path | None, password: str | None = None
     ) -> sessions.Session:
+        self.require_station()
         login_name = user or self._only_login()
         if password is None:
             password = _read_secret(password_file, "STATION_PASSWORD", _("Password"))
         return sessions.login(self.paths.root, login_name, password)
+
+    def require_station(self) -> None:
+        """Exit with one line when the data directory holds no station at all."""
+        if not self.paths.exists():
+            _fail(_("There is no station in {path}: create one with `station init`, or "
+                    "give the right --data-dir.").format(path=self.paths.root))
 
     def _only_login(self) -> str:
         logins = KeyFile.load(self.paths.keys).logins()
@@ -97,7 +105,10 @@ def login_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--user", envvar="STATION_USER", help=_("Login name (default: the only agent)."))(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=_("Village convenience station: encrypted case records that sync to the township."),
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -111,13 +122,12 @@ def login_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(__version__, prog_name="station")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path, lang: str | None, verbose: bool) -> None:
-    """Village convenience station: encrypted case records that sync to the township."""
     i18n.setup(lang)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = Settings(data_dir)
 
 
-@main.command()
+@main.command(help=_("Create the station in the data directory."))
 @click.option("--code", prompt=True, help=_("Station code (capital letters and digits)."))
 @click.option("--name", prompt=True, help=_("Station name."))
 @click.option("--township", prompt=True, help=_("Township the station belongs to."))
@@ -131,7 +141,6 @@ def main(ctx: click.Context, data_dir: Path, lang: str | None, verbose: bool) ->
 @handle_errors
 def init(settings: Settings, code: str, name: str, township: str, login_name: str,
          display_name: str, escrow_key: Path | None, new_password_file: Path | None) -> None:
-    """Create the station in the data directory."""
     password = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("Password"), confirm=True)
     setup = sessions.StationSetup(
         code=code, name=name, township=township, login=login_name, display_name=display_name,
@@ -143,23 +152,24 @@ def init(settings: Settings, code: str, name: str, township: str, login_name: st
     click.echo(f"    {recovery}")
 
 
-@main.group()
+@main.group(help=_("Manage the agents who can log in."))
 def user() -> None:
-    """Manage the agents who can log in."""
+    """A group of commands: see --help."""
 
 
-@user.command("add")
+@user.command("add", help=_("Add an agent (supervisors only)."))
 @click.argument("login_name", metavar="LOGIN")
 @click.option("--name", "display_name", prompt=True, help=_("Full name of the agent."))
 @click.option("--role", type=click.Choice([sessions.AGENT, sessions.SUPERVISOR]),
-              default=sessions.AGENT, show_default=True)
-@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path))
+              default=sessions.AGENT, show_default=True,
+              help=_("What the agent may do; supervisors also manage agents."))
+@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help=_("Read the new agent's password from the first line of this file."))
 @login_options
 @click.pass_obj
 @handle_errors
 def user_add(settings: Settings, login_name: str, display_name: str, role: str,
              new_password_file: Path | None, user: str | None, password_file: Path | None) -> None:
-    """Add an agent (supervisors only)."""
     with settings.login(user, password_file) as session:
         password = _read_secret(
             new_password_file, "STATION_NEW_PASSWORD", _("New agent's password"), confirm=True)
@@ -167,46 +177,46 @@ def user_add(settings: Settings, login_name: str, display_name: str, role: str,
     click.echo(_("Agent {login} added.").format(login=login_name))
 
 
-@user.command("list")
+@user.command("list", help=_("List the agents."))
 @login_options
 @click.pass_obj
 @handle_errors
 def user_list(settings: Settings, user: str | None, password_file: Path | None) -> None:
-    """List the agents."""
     with settings.login(user, password_file) as session:
         for agent in session.agents():
             status = _("disabled") if agent.disabled_at else _("active")
             click.echo(f"{agent.login}\t{agent.display_name}\t{agent.role}\t{status}")
 
 
-@user.command("disable")
+@user.command("disable", help=_("Disable an agent and rotate the data key (supervisors only)."))
 @click.argument("login_name", metavar="LOGIN")
 @login_options
 @click.pass_obj
 @handle_errors
 def user_disable(settings: Settings, login_name: str, user: str | None,
                  password_file: Path | None) -> None:
-    """Disable an agent and rotate the data key (supervisors only)."""
     with settings.login(user, password_file) as session:
         session.disable_agent(login_name)
     click.echo(_("Agent {login} disabled; the data key was rotated.").format(login=login_name))
 
 
-@user.command("passwd")
+@user.command("passwd", help=_(
+    "Change your password, reset another agent's (supervisors), or use the recovery code."))
 @click.argument("login_name", metavar="LOGIN", required=False)
 @click.option("--recovery", is_flag=True,
               help=_("Reset LOGIN's password with the station's recovery code."))
-@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help=_("Read the new password from the first line of this file."))
 @login_options
 @click.pass_obj
 @handle_errors
 def user_passwd(settings: Settings, login_name: str | None, recovery: bool,
                 new_password_file: Path | None, user: str | None,
                 password_file: Path | None) -> None:
-    """Change your password, reset another agent's (supervisors), or use the recovery code."""
     if recovery:
         if not login_name:
             _fail(_("Say whose password to reset: station user passwd LOGIN --recovery"))
+        settings.require_station()
         code = _read_secret(None, "STATION_RECOVERY_CODE", _("Recovery code"))
         new = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("New password"), True)
         sessions.recover_password(settings.paths.root, code, login_name, new)
@@ -221,17 +231,17 @@ def user_passwd(settings: Settings, login_name: str | None, recovery: bool,
     click.echo(_("Password changed."))
 
 
-@main.group("audit")
+@main.group("audit", help=_("The hash-chained audit log."))
 def audit_group() -> None:
-    """The hash-chained audit log."""
+    """A group of commands: see --help."""
 
 
-@audit_group.command("verify")
+@audit_group.command(
+    "verify", help=_("Check that no audit entry was edited, deleted or reordered."))
 @login_options
 @click.pass_obj
 @handle_errors
 def audit_verify(settings: Settings, user: str | None, password_file: Path | None) -> None:
-    """Check that no audit entry was edited, deleted or reordered."""
     with settings.login(user, password_file):
         result = audit.verify()
     if result.ok:
@@ -241,13 +251,12 @@ def audit_verify(settings: Settings, user: str | None, password_file: Path | Non
         n=result.broken_at, problem=result.problem), EXIT_BROKEN)
 
 
-@main.command()
+@main.command(help=_("Write a consistent, still encrypted backup of the station to FILE."))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @login_options
 @click.pass_obj
 @handle_errors
 def backup(settings: Settings, file: Path, user: str | None, password_file: Path | None) -> None:
-    """Write a consistent, still encrypted backup of the station to FILE."""
     from station.backup import create_backup
 
     with settings.login(user, password_file) as session:
@@ -256,13 +265,13 @@ def backup(settings: Settings, file: Path, user: str | None, password_file: Path
         path=report.path, pages=report.pages, size=report.size))
 
 
-@main.command()
+@main.command(
+    help=_("Replace the station's data with the backup in FILE (the old data is kept aside)."))
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @login_options
 @click.pass_obj
 @handle_errors
 def restore(settings: Settings, file: Path, user: str | None, password_file: Path | None) -> None:
-    """Replace the station's data with the backup in FILE (the old data is kept aside)."""
     from station.backup import restore_backup
 
     if not user:
@@ -274,12 +283,11 @@ def restore(settings: Settings, file: Path, user: str | None, password_file: Pat
         click.echo(_("The data it replaced was moved to {path}.").format(path=aside))
 
 
-@main.command()
+@main.command(help=_("Show the station, its data and its queue."))
 @login_options
 @click.pass_obj
 @handle_errors
 def info(settings: Settings, user: str | None, password_file: Path | None) -> None:
-    """Show the station, its data and its queue."""
     from station.report import station_info
 
     with settings.login(user, password_file) as session:
@@ -287,7 +295,7 @@ def info(settings: Settings, user: str | None, password_file: Path | None) -> No
             click.echo(f"{label}: {value}")
 
 
-@main.command()
+@main.command(help=_("Purge pages past retention and sweep leftovers of interrupted saves."))
 @click.option("--retention-days", type=click.IntRange(min=1),
               help=_("Keep pages of delivered cases this many days (saved for next time)."))
 @login_options
@@ -295,7 +303,6 @@ def info(settings: Settings, user: str | None, password_file: Path | None) -> No
 @handle_errors
 def maintain(settings: Settings, retention_days: int | None, user: str | None,
              password_file: Path | None) -> None:
-    """Purge pages past retention and sweep leftovers of interrupted saves."""
     from station.maintenance import run_maintenance
 
     with settings.login(user, password_file) as session:
@@ -304,27 +311,25 @@ def maintain(settings: Settings, retention_days: int | None, user: str | None,
         pages=report.purged.pages, cases=report.purged.cases, orphans=report.swept))
 
 
-@main.group()
+@main.group(help=_("The station's data key."))
 def key() -> None:
-    """The station's data key."""
+    """A group of commands: see --help."""
 
 
-@key.command("rotate")
+@key.command("rotate", help=_("Re-encrypt the database under a new data key."))
 @login_options
 @click.pass_obj
 @handle_errors
 def key_rotate(settings: Settings, user: str | None, password_file: Path | None) -> None:
-    """Re-encrypt the database under a new data key."""
     with settings.login(user, password_file) as session:
         session.rotate_data_key()
     click.echo(_("The data key was rotated."))
 
 
-@main.command()
+@main.command(help=_("Set up a demo station with sample cases (once) and say how to log in."))
 @click.pass_obj
 @handle_errors
 def demo(settings: Settings) -> None:
-    """Set up a demo station with sample cases (once) and say how to log in."""
     from station.demo import ensure_demo
 
     for line in ensure_demo(settings.paths.root):

@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 from peewee import fn
 
 from station.audit import Action
-from station.blobstore import BlobStore, StoredBlob
+from station.blobstore import BlobStore, MaterialWriteError, StoredBlob
 from station.cases import editable_case
 from station.context import NotFoundError, ServiceContext
 from station.errors import StationError
@@ -33,7 +33,10 @@ _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"%PDF-", "application/pdf"),
 )
+# Retention counts from delivery for these states...
 RETENTION_STATES = (CaseState.DELIVERED, CaseState.CLOSED)
+# ...and from the last change for cases that ended without a result to deliver.
+ENDED_STATES = (CaseState.REFUSED, CaseState.WITHDRAWN)
 
 
 class MaterialError(StationError):
@@ -57,9 +60,16 @@ class PurgeReport:
 
 
 def sniff_media_type(path: Path) -> str:
-    """The media type of a scan from its first bytes; raises UnsupportedFileError."""
-    with open(path, "rb") as handle:
-        head = handle.read(8)
+    """The media type of a scan from its first bytes.
+
+    Raises UnsupportedFileError, or MaterialWriteError when the file cannot be read (the
+    message never names the file: its name may be personal).
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        raise MaterialWriteError() from None
     for signature, media_type in _SIGNATURES:
         if head.startswith(signature):
             return media_type
@@ -79,9 +89,11 @@ class MaterialService:
         """Store ``sources`` as the next pages of a requirement, all or none.
 
         Raises UnsupportedFileError, the blob store's DiskFullError/MaterialWriteError,
-        CaseEditError; on any error no page is added.
+        CaseEditError; on any error no page is added. No sources change nothing.
         """
         editable_case(case_uuid)
+        if not sources:
+            return []
         media_types = [sniff_media_type(Path(source)) for source in sources]
         stored: list[StoredBlob] = []
         try:
@@ -201,8 +213,8 @@ class MaterialService:
             self._ctx.record(Action.EDIT, "case", case.uuid, {"undeferred": requirement_code})
 
     def purge(self, retention_days: int) -> PurgeReport:
-        """Purge page files of cases delivered more than ``retention_days`` ago, and of
-        discarded drafts.
+        """Purge page files of cases delivered (or refused or withdrawn) more than
+        ``retention_days`` ago, and of discarded drafts.
 
         Rows stay (the ledger keeps digests and sizes); blobs go after the commit, and the
         sweep finishes the job if the process dies in between.
@@ -215,7 +227,8 @@ class MaterialService:
                 .join(Case)
                 .where(
                     (
-                        (Case.state.in_([str(s) for s in RETENTION_STATES]) & (Case.delivered_at < cutoff))
+                        (_in_states(RETENTION_STATES) & (Case.delivered_at < cutoff))
+                        | (_in_states(ENDED_STATES) & (Case.updated_at < cutoff))
                         | (Case.state == str(CaseState.DISCARDED))
                     )
                     & MaterialFile.blob_name.is_null(False)
@@ -232,6 +245,10 @@ class MaterialService:
             self._blobs.delete(name)
         log.info("retention purged %d pages of %d cases", len(names), len(cases))
         return PurgeReport(len(cases), len(names))
+
+
+def _in_states(states: tuple[CaseState, ...]):  # noqa: ANN202 - a peewee expression
+    return Case.state.in_([str(state) for state in states])
 
 
 def referenced_blobs() -> set[str]:

@@ -16,7 +16,7 @@ from peewee import fn
 
 from station.errors import StationError
 from station.i18n import _
-from station.models import Case, OutboxItem, Receipt
+from station.models import Case, OutboxItem, Receipt, database_proxy
 
 
 class ItemKind(StrEnum):
@@ -31,6 +31,9 @@ class ItemState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     QUARANTINED = "quarantined"
+
+
+_SETTLED = (ItemState.SENT, ItemState.QUARANTINED)
 
 
 class OutboxStateError(StationError):
@@ -78,7 +81,7 @@ class Outbox:
 
     def mark_sending(self, item: OutboxItem) -> None:
         """Record a send attempt before the request goes out."""
-        self._settle(item, ItemState.SENDING, attempts=item.attempts + 1)
+        self._settle(item, ItemState.SENDING, attempts=OutboxItem.attempts + 1)
 
     def mark_failed(self, item: OutboxItem, error: str) -> None:
         """Record a failed attempt; the item stays in the queue."""
@@ -89,20 +92,32 @@ class Outbox:
         self._settle(item, ItemState.QUARANTINED, last_error=reason)
 
     def mark_sent(self, item: OutboxItem, *, body: bytes, township_number: str | None) -> Receipt:
-        """Keep the verified receipt and settle the item."""
-        self._settle(item, ItemState.SENT, last_error=None)
-        return Receipt.create(
-            outbox_item=item, township_number=township_number, body=body, received_at=self._clock()
-        )
+        """Keep the verified receipt and settle the item, both or neither."""
+        with database_proxy.atomic():
+            self._move(item, ItemState.SENT, last_error=None)
+            receipt = Receipt.create(
+                outbox_item=item.id,
+                township_number=township_number,
+                body=body,
+                received_at=self._clock(),
+            )
+        _reload(item)
+        return receipt
 
     def _settle(self, item: OutboxItem, state: ItemState, **changes: object) -> None:
-        if item.state in (ItemState.SENT, ItemState.QUARANTINED):
+        self._move(item, state, **changes)
+        _reload(item)
+
+    def _move(self, item: OutboxItem, state: ItemState, **changes: object) -> None:
+        """Move the stored item; raises OutboxStateError when it is already settled
+        (``item`` may be a stale copy)."""
+        moved = (
+            OutboxItem.update(state=str(state), updated_at=self._clock(), **changes)
+            .where((OutboxItem.id == item.id) & OutboxItem.state.not_in(_SETTLED))
+            .execute()
+        )
+        if not moved:
             raise OutboxStateError()
-        item.state = str(state)
-        item.updated_at = self._clock()
-        for name, value in changes.items():
-            setattr(item, name, value)
-        item.save()
 
     @staticmethod
     def counts() -> dict[str, int]:
@@ -111,3 +126,8 @@ class Outbox:
             OutboxItem.state
         )
         return {state: count for state, count in rows.tuples()}
+
+
+def _reload(item: OutboxItem) -> None:
+    """Bring ``item`` up to date with its stored row."""
+    item.__data__.update(OutboxItem.get_by_id(item.id).__data__)
