@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -77,3 +77,17 @@ def scans(tmp_path: Path) -> list[Path]:
         path.write_bytes(head + bytes([n]) * (70_000 + n))
         paths.append(path)
     return paths
+
+
+@pytest.fixture
+def draft(session, matter, applicant):
+    """A draft with complete answers and no pages yet."""
+    return session.cases.create_draft(matter, 1, applicant, dict(COMPLETE_ANSWERS))
+
+
+@pytest.fixture
+def queued(session, matter, draft, scans):
+    """The draft, submitted: two ID-card pages, the household register deferred."""
+    session.materials.attach_pages(draft.uuid, "id_card", scans[:2])
+    session.materials.defer(draft.uuid, "hukou", date(2026, 12, 1))
+    return session.cases.submit(draft.uuid, matter)

@@ -20,17 +20,6 @@ from station.models import AuditEvent, Case, CaseTransition, OutboxItem
 from tests.station.conftest import COMPLETE_ANSWERS
 
 
-@pytest.fixture
-def draft(session, matter, applicant):
-    return session.cases.create_draft(matter, 1, applicant, dict(COMPLETE_ANSWERS))
-
-
-@pytest.fixture
-def queued(session, matter, draft, scans):
-    session.materials.attach_pages(draft.uuid, "id_card", scans[:2])
-    session.materials.defer(draft.uuid, "hukou", date(2026, 12, 1))
-    return session.cases.submit(draft.uuid, matter)
-
 
 def _event(n: int, transition: Transition, **extra) -> StatusEvent:
     return StatusEvent(event_id=f"ev-{n}", transition=transition, **extra)

@@ -19,17 +19,6 @@ from station.models import AuditEvent, Case, DeferredMaterial, MaterialFile, Mat
 from tests.station.conftest import COMPLETE_ANSWERS
 
 
-@pytest.fixture
-def draft(session, matter, applicant):
-    return session.cases.create_draft(matter, 1, applicant, dict(COMPLETE_ANSWERS))
-
-
-@pytest.fixture
-def queued(session, matter, draft, scans):
-    session.materials.attach_pages(draft.uuid, "id_card", scans[:2])
-    session.materials.defer(draft.uuid, "hukou", date(2026, 12, 1))
-    return session.cases.submit(draft.uuid, matter)
-
 
 def _pages(case: Case, code: str | None = None) -> list[MaterialFile]:
     query = MaterialFile.select().where(MaterialFile.case == case)
