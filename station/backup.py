@@ -66,8 +66,11 @@ def create_backup(session: "Session", target: Path) -> BackupReport:  # noqa: F8
         os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise BackupError(_("The backup could not be written: {reason}").format(
-            reason=exc.strerror or type(exc).__name__)) from None
+        raise BackupError(
+            _("The backup could not be written: {reason}").format(
+                reason=exc.strerror or type(exc).__name__
+            )
+        ) from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -150,7 +153,9 @@ def restore_backup(source: Path, data_dir: Path, login_name: str, password: str)
 
 
 def _damaged() -> BackupError:
-    return BackupError(_("This file is not a complete station backup (damaged or of another kind)."))
+    return BackupError(
+        _("This file is not a complete station backup (damaged or of another kind).")
+    )
 
 
 def _extract(source: Path, staging: Path) -> None:
@@ -168,8 +173,11 @@ def _extract(source: Path, staging: Path) -> None:
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError):
         raise _damaged() from None
     except OSError as exc:
-        raise BackupError(_("The backup could not be read: {reason}").format(
-            reason=exc.strerror or type(exc).__name__)) from None
+        raise BackupError(
+            _("The backup could not be read: {reason}").format(
+                reason=exc.strerror or type(exc).__name__
+            )
+        ) from None
 
 
 def _manifest(archive: zipfile.ZipFile) -> dict:

@@ -49,14 +49,20 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except (StationError, FormsError) as exc:
             _fail(str(exc))
         except OSError as exc:
-            _fail(_("The operating system refused: {reason}").format(
-                reason=exc.strerror or type(exc).__name__))
+            _fail(
+                _("The operating system refused: {reason}").format(
+                    reason=exc.strerror or type(exc).__name__
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - last resort: one line, no traceback
             frames = "".join(traceback.format_tb(exc.__traceback__))  # code lines, no values
             logging.getLogger(__name__).debug("unexpected %s at\n%s", type(exc).__name__, frames)
-            _fail(_("Unexpected error ({kind}). Nothing more is shown, to protect personal "
-                    "data; run again with --verbose and report it.").format(
-                kind=type(exc).__name__))
+            _fail(
+                _(
+                    "Unexpected error ({kind}). Nothing more is shown, to protect personal "
+                    "data; run again with --verbose and report it."
+                ).format(kind=type(exc).__name__)
+            )
 
     return wrapper
 
@@ -87,8 +93,12 @@ class Settings:
     def require_station(self) -> None:
         """Exit with one line when the data directory holds no station at all."""
         if not self.paths.exists():
-            _fail(_("There is no station in {path}: create one with `station init`, or "
-                    "give the right --data-dir.").format(path=self.paths.root))
+            _fail(
+                _(
+                    "There is no station in {path}: create one with `station init`, or "
+                    "give the right --data-dir."
+                ).format(path=self.paths.root)
+            )
 
     def _only_login(self) -> str:
         logins = KeyFile.load(self.paths.keys).logins()
@@ -99,10 +109,13 @@ class Settings:
 
 def login_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
-        "--password-file", type=click.Path(dir_okay=False, path_type=Path),
-        help=_("Read the password from the first line of this file."))(command)
+        "--password-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=_("Read the password from the first line of this file."),
+    )(command)
     return click.option(
-        "--user", envvar="STATION_USER", help=_("Login name (default: the only agent)."))(command)
+        "--user", envvar="STATION_USER", help=_("Login name (default: the only agent).")
+    )(command)
 
 
 @click.group(
@@ -133,18 +146,37 @@ def main(ctx: click.Context, data_dir: Path, lang: str | None, verbose: bool) ->
 @click.option("--township", prompt=True, help=_("Township the station belongs to."))
 @click.option("--login", "login_name", prompt=True, help=_("Login name of the first agent."))
 @click.option("--display-name", prompt=True, help=_("Full name of the first agent."))
-@click.option("--escrow-key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help=_("The township's escrow public key (raw bytes file)."))
-@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path),
-              help=_("Read the first agent's password from this file."))
+@click.option(
+    "--escrow-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help=_("The township's escrow public key (raw bytes file)."),
+)
+@click.option(
+    "--new-password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_("Read the first agent's password from this file."),
+)
 @click.pass_obj
 @handle_errors
-def init(settings: Settings, code: str, name: str, township: str, login_name: str,
-         display_name: str, escrow_key: Path | None, new_password_file: Path | None) -> None:
+def init(
+    settings: Settings,
+    code: str,
+    name: str,
+    township: str,
+    login_name: str,
+    display_name: str,
+    escrow_key: Path | None,
+    new_password_file: Path | None,
+) -> None:
     password = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("Password"), confirm=True)
     setup = sessions.StationSetup(
-        code=code, name=name, township=township, login=login_name, display_name=display_name,
-        password=password, escrow_public_key=escrow_key.read_bytes() if escrow_key else None,
+        code=code,
+        name=name,
+        township=township,
+        login=login_name,
+        display_name=display_name,
+        password=password,
+        escrow_public_key=escrow_key.read_bytes() if escrow_key else None,
     )
     recovery = sessions.init_station(settings.paths.root, setup)
     click.echo(_("Station {code} created in {path}.").format(code=code, path=settings.paths.root))
@@ -160,19 +192,34 @@ def user() -> None:
 @user.command("add", help=_("Add an agent (supervisors only)."))
 @click.argument("login_name", metavar="LOGIN")
 @click.option("--name", "display_name", prompt=True, help=_("Full name of the agent."))
-@click.option("--role", type=click.Choice([sessions.AGENT, sessions.SUPERVISOR]),
-              default=sessions.AGENT, show_default=True,
-              help=_("What the agent may do; supervisors also manage agents."))
-@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path),
-              help=_("Read the new agent's password from the first line of this file."))
+@click.option(
+    "--role",
+    type=click.Choice([sessions.AGENT, sessions.SUPERVISOR]),
+    default=sessions.AGENT,
+    show_default=True,
+    help=_("What the agent may do; supervisors also manage agents."),
+)
+@click.option(
+    "--new-password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_("Read the new agent's password from the first line of this file."),
+)
 @login_options
 @click.pass_obj
 @handle_errors
-def user_add(settings: Settings, login_name: str, display_name: str, role: str,
-             new_password_file: Path | None, user: str | None, password_file: Path | None) -> None:
+def user_add(
+    settings: Settings,
+    login_name: str,
+    display_name: str,
+    role: str,
+    new_password_file: Path | None,
+    user: str | None,
+    password_file: Path | None,
+) -> None:
     with settings.login(user, password_file) as session:
         password = _read_secret(
-            new_password_file, "STATION_NEW_PASSWORD", _("New agent's password"), confirm=True)
+            new_password_file, "STATION_NEW_PASSWORD", _("New agent's password"), confirm=True
+        )
         session.add_agent(login_name, display_name, password, role)
     click.echo(_("Agent {login} added.").format(login=login_name))
 
@@ -193,26 +240,38 @@ def user_list(settings: Settings, user: str | None, password_file: Path | None) 
 @login_options
 @click.pass_obj
 @handle_errors
-def user_disable(settings: Settings, login_name: str, user: str | None,
-                 password_file: Path | None) -> None:
+def user_disable(
+    settings: Settings, login_name: str, user: str | None, password_file: Path | None
+) -> None:
     with settings.login(user, password_file) as session:
         session.disable_agent(login_name)
     click.echo(_("Agent {login} disabled; the data key was rotated.").format(login=login_name))
 
 
-@user.command("passwd", help=_(
-    "Change your password, reset another agent's (supervisors), or use the recovery code."))
+@user.command(
+    "passwd",
+    help=_("Change your password, reset another agent's (supervisors), or use the recovery code."),
+)
 @click.argument("login_name", metavar="LOGIN", required=False)
-@click.option("--recovery", is_flag=True,
-              help=_("Reset LOGIN's password with the station's recovery code."))
-@click.option("--new-password-file", type=click.Path(dir_okay=False, path_type=Path),
-              help=_("Read the new password from the first line of this file."))
+@click.option(
+    "--recovery", is_flag=True, help=_("Reset LOGIN's password with the station's recovery code.")
+)
+@click.option(
+    "--new-password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_("Read the new password from the first line of this file."),
+)
 @login_options
 @click.pass_obj
 @handle_errors
-def user_passwd(settings: Settings, login_name: str | None, recovery: bool,
-                new_password_file: Path | None, user: str | None,
-                password_file: Path | None) -> None:
+def user_passwd(
+    settings: Settings,
+    login_name: str | None,
+    recovery: bool,
+    new_password_file: Path | None,
+    user: str | None,
+    password_file: Path | None,
+) -> None:
     if recovery:
         if not login_name:
             _fail(_("Say whose password to reset: station user passwd LOGIN --recovery"))
@@ -237,7 +296,8 @@ def audit_group() -> None:
 
 
 @audit_group.command(
-    "verify", help=_("Check that no audit entry was edited, deleted or reordered."))
+    "verify", help=_("Check that no audit entry was edited, deleted or reordered.")
+)
 @login_options
 @click.pass_obj
 @handle_errors
@@ -247,8 +307,12 @@ def audit_verify(settings: Settings, user: str | None, password_file: Path | Non
     if result.ok:
         click.echo(_("Audit log intact: {n} entries.").format(n=result.entries))
         return
-    _fail(_("Audit log broken at entry {n}: {problem}.").format(
-        n=result.broken_at, problem=result.problem), EXIT_BROKEN)
+    _fail(
+        _("Audit log broken at entry {n}: {problem}.").format(
+            n=result.broken_at, problem=result.problem
+        ),
+        EXIT_BROKEN,
+    )
 
 
 @main.command(help=_("Write a consistent, still encrypted backup of the station to FILE."))
@@ -261,12 +325,16 @@ def backup(settings: Settings, file: Path, user: str | None, password_file: Path
 
     with settings.login(user, password_file) as session:
         report = create_backup(session, file)
-    click.echo(_("Backup written to {path} ({pages} pages, {size} bytes).").format(
-        path=report.path, pages=report.pages, size=report.size))
+    click.echo(
+        _("Backup written to {path} ({pages} pages, {size} bytes).").format(
+            path=report.path, pages=report.pages, size=report.size
+        )
+    )
 
 
 @main.command(
-    help=_("Replace the station's data with the backup in FILE (the old data is kept aside)."))
+    help=_("Replace the station's data with the backup in FILE (the old data is kept aside).")
+)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @login_options
 @click.pass_obj
@@ -296,19 +364,26 @@ def info(settings: Settings, user: str | None, password_file: Path | None) -> No
 
 
 @main.command(help=_("Purge pages past retention and sweep leftovers of interrupted saves."))
-@click.option("--retention-days", type=click.IntRange(min=1),
-              help=_("Keep pages of delivered cases this many days (saved for next time)."))
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=1),
+    help=_("Keep pages of delivered cases this many days (saved for next time)."),
+)
 @login_options
 @click.pass_obj
 @handle_errors
-def maintain(settings: Settings, retention_days: int | None, user: str | None,
-             password_file: Path | None) -> None:
+def maintain(
+    settings: Settings, retention_days: int | None, user: str | None, password_file: Path | None
+) -> None:
     from station.maintenance import run_maintenance
 
     with settings.login(user, password_file) as session:
         report = run_maintenance(session, retention_days)
-    click.echo(_("Purged {pages} pages of {cases} cases; removed {orphans} leftover files.").format(
-        pages=report.purged.pages, cases=report.purged.cases, orphans=report.swept))
+    click.echo(
+        _("Purged {pages} pages of {cases} cases; removed {orphans} leftover files.").format(
+            pages=report.purged.pages, cases=report.purged.cases, orphans=report.swept
+        )
+    )
 
 
 @main.group(help=_("The station's data key."))

@@ -59,7 +59,13 @@ _TABLE: dict[tuple[CaseState, Transition], CaseState] = {
 EDITABLE = frozenset({CaseState.DRAFT, CaseState.RETURNED})
 # Transitions that only the township's signed status events may cause.
 TOWNSHIP_TRANSITIONS = frozenset(
-    {Transition.UPLOAD, Transition.ACCEPT, Transition.RETURN, Transition.REFUSE, Transition.COMPLETE}
+    {
+        Transition.UPLOAD,
+        Transition.ACCEPT,
+        Transition.RETURN,
+        Transition.REFUSE,
+        Transition.COMPLETE,
+    }
 )
 
 

@@ -118,7 +118,8 @@ class MaterialService:
             requirement = _requirement(case, requirement_code)
             position = _last_position(requirement)
             pages = []
-            for offset, (blob, media_type) in enumerate(zip(stored, media_types), start=1):
+            pairs = zip(stored, media_types, strict=True)
+            for offset, (blob, media_type) in enumerate(pairs, start=1):
                 pages.append(
                     MaterialFile.create(
                         uuid=str(uuid.uuid4()),
@@ -291,4 +292,3 @@ def _check_deferral(requirement: MaterialRequirement, promised: date, today: dat
         raise MaterialError(_("The promised date must be after today."))
     if requirement.pages.count():
         raise MaterialError(_("This material already has pages; remove them before deferring it."))
-

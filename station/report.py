@@ -40,5 +40,7 @@ def _cases_by_state() -> list[tuple[CaseState, int]]:
 
 
 def _stored_pages() -> tuple[int, int]:
-    query = MaterialFile.select(fn.COUNT(MaterialFile.id), fn.COALESCE(fn.SUM(MaterialFile.size), 0))
+    query = MaterialFile.select(
+        fn.COUNT(MaterialFile.id), fn.COALESCE(fn.SUM(MaterialFile.size), 0)
+    )
     return query.where(MaterialFile.blob_name.is_null(False)).tuples().get()

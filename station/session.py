@@ -100,7 +100,10 @@ def check_login(login: str) -> None:
     """Raises SetupError for a login name the key file and CLI cannot use."""
     if not _LOGIN.match(login):
         raise SetupError(
-            _("A login name is 2-32 lower-case letters, digits, '.', '_' or '-', starting with a letter.")
+            _(
+                "A login name is 2-32 lower-case letters, digits, '.', '_' or '-', "
+                "starting with a letter."
+            )
         )
 
 
@@ -162,9 +165,7 @@ def _create_store(paths: StationPaths, data_key: bytes, setup: StationSetup, clo
         db.close()
 
 
-def login(
-    data_dir: Path, login_name: str, password: str, *, clock: Clock = Clock()
-) -> "Session":
+def login(data_dir: Path, login_name: str, password: str, *, clock: Clock = Clock()) -> "Session":
     """Unlock the station as an agent.
 
     Raises LockedOutError (wait), WrongPasswordError (counted towards the lock-out),
@@ -204,7 +205,12 @@ def _open_finishing_rotation(
 
 
 def recover_password(
-    data_dir: Path, recovery_code: str, login_name: str, new_password: str, *, clock: Clock = Clock()
+    data_dir: Path,
+    recovery_code: str,
+    login_name: str,
+    new_password: str,
+    *,
+    clock: Clock = Clock(),
 ) -> None:
     """Set a new password for ``login_name`` with the station's recovery code.
 
@@ -290,7 +296,9 @@ class Session:
         """Every agent, active and disabled."""
         return list(Agent.select().order_by(Agent.login))
 
-    def add_agent(self, login_name: str, display_name: str, password: str, role: str = AGENT) -> Agent:
+    def add_agent(
+        self, login_name: str, display_name: str, password: str, role: str = AGENT
+    ) -> Agent:
         """Enrol another agent (supervisors only)."""
         self._require_supervisor()
         check_login(login_name)

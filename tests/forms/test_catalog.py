@@ -18,7 +18,9 @@ from tests.forms.sample import TINY_CATALOG, VALID_ID, field, matter_data, write
 def test_tiny_catalog_loads() -> None:
     catalog = load_catalog_dir(TINY_CATALOG)
     assert (catalog.id, catalog.version, catalog.published) == (
-        "tiny-county", 1, datetime.date(2026, 11, 1)
+        "tiny-county",
+        1,
+        datetime.date(2026, 11, 1),
     )
     assert list(catalog.matters) == ["FL-GLJT-001", "SJ-DBSQ-001", "YB-CBDJ-001"]
     assert [category for category in catalog.by_category()] == ["医疗保障", "社会救助", "社会福利"]
@@ -52,19 +54,28 @@ def test_unknown_matter_is_a_catalog_error() -> None:
 
 
 def test_every_problem_is_listed_with_its_file(tmp_path: Path) -> None:
-    root = write_catalog(tmp_path, [
-        matter_data([field("a", relevant="nope")], code="AA-001"),
-        matter_data(code="BB-001", category="火星事务"),
-        matter_data(code="CC-001"),
-    ])
-    write_yaml(root / "calendar" / "2027.yaml",
-               {"year": 2027, "source": "通知", "holidays": [], "workdays": ["2027-01-04"]})
+    root = write_catalog(
+        tmp_path,
+        [
+            matter_data([field("a", relevant="nope")], code="AA-001"),
+            matter_data(code="BB-001", category="火星事务"),
+            matter_data(code="CC-001"),
+        ],
+    )
+    write_yaml(
+        root / "calendar" / "2027.yaml",
+        {"year": 2027, "source": "通知", "holidays": [], "workdays": ["2027-01-04"]},
+    )
     write_yaml(root / "calendar" / "next.yaml", {"year": 2028})
     with pytest.raises(CatalogError) as caught:
         load_catalog_dir(root)
     problems = caught.value.problems
-    assert [Path(p.file or "").name for p in problems] == ["AA-001.yaml", "BB-001.yaml", "2027.yaml",
-                                                    "next.yaml"]
+    assert [Path(p.file or "").name for p in problems] == [
+        "AA-001.yaml",
+        "BB-001.yaml",
+        "2027.yaml",
+        "next.yaml",
+    ]
     assert "4 problem(s)" in str(caught.value)
     assert "not a weekend day" in str(caught.value)
 
@@ -73,12 +84,15 @@ def test_every_problem_is_listed_with_its_file(tmp_path: Path) -> None:
     ("header", "fragment"),
     [
         (None, "Cannot read the file"),
-        ({"format": 1, "id": "x", "title": "t", "version": 0, "published": "2026-11-01"},
-         "version: Must be at least 1"),
-        ({"format": 1, "id": "x", "title": "t", "version": 1, "published": "2026-02-30"},
-         "not a real date"),
-        ({"format": 1, "id": "X Y", "title": "t", "version": 1, "published": "2026-11-01"},
-         "id:"),
+        (
+            {"format": 1, "id": "x", "title": "t", "version": 0, "published": "2026-11-01"},
+            "version: Must be at least 1",
+        ),
+        (
+            {"format": 1, "id": "x", "title": "t", "version": 1, "published": "2026-02-30"},
+            "not a real date",
+        ),
+        ({"format": 1, "id": "X Y", "title": "t", "version": 1, "published": "2026-11-01"}, "id:"),
     ],
 )
 def test_bad_header(tmp_path: Path, header: dict | None, fragment: str) -> None:
@@ -106,8 +120,9 @@ def _version(tmp_path: Path, version: int, matters: list[dict]) -> Catalog:
 def history(tmp_path: Path) -> CatalogHistory:
     old_form = [field("applicant_id", "id_number", required=True)]
     new_form = [*old_form, field("bank_account", "text", required=True)]
-    first = _version(tmp_path, 1, [matter_data(old_form, code="AA-001"),
-                                   matter_data(code="GONE-001")])
+    first = _version(
+        tmp_path, 1, [matter_data(old_form, code="AA-001"), matter_data(code="GONE-001")]
+    )
     second = _version(tmp_path, 2, [matter_data(new_form, code="AA-001")])
     return CatalogHistory([second, first])
 

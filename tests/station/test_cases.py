@@ -20,7 +20,6 @@ from station.models import AuditEvent, Case, CaseTransition, OutboxItem
 from tests.station.conftest import COMPLETE_ANSWERS
 
 
-
 def _event(n: int, transition: Transition, **extra) -> StatusEvent:
     return StatusEvent(event_id=f"ev-{n}", transition=transition, **extra)
 
@@ -99,8 +98,13 @@ def test_full_lifecycle_records_every_transition(session, queued) -> None:
     assert case.result_approved is True
     steps = [(t.from_state, t.to_state) for t in cases.timeline(queued.uuid)]
     assert steps == [
-        (None, "draft"), ("draft", "queued"), ("queued", "uploaded"), ("uploaded", "accepted"),
-        ("accepted", "completed"), ("completed", "delivered"), ("delivered", "closed"),
+        (None, "draft"),
+        ("draft", "queued"),
+        ("queued", "uploaded"),
+        ("uploaded", "accepted"),
+        ("accepted", "completed"),
+        ("completed", "delivered"),
+        ("delivered", "closed"),
     ]
     by_township = [t for t in cases.timeline(queued.uuid) if t.event_id]
     assert all(t.agent is None for t in by_township) and len(by_township) == 3
@@ -135,9 +139,9 @@ def test_invalid_transition_from_queued_changes_nothing(session, queued, transit
     before = (CaseTransition.select().count(), AuditEvent.select().count())
     with pytest.raises(InvalidTransitionError):
         if transition in (Transition.DELIVER, Transition.CLOSE):
-            getattr(session.cases, "record_delivery" if transition is Transition.DELIVER else "close")(
-                queued.uuid
-            )
+            getattr(
+                session.cases, "record_delivery" if transition is Transition.DELIVER else "close"
+            )(queued.uuid)
         else:
             session.cases.apply_status_event(queued.uuid, _event(9, transition))
     assert Case.get_by_id(queued.id).state == CaseState.QUEUED
@@ -194,4 +198,8 @@ def test_transition_table_matches_the_design() -> None:
     assert next_state(CaseState.RETURNED, Transition.QUEUE) == CaseState.QUEUED
     assert set(allowed(CaseState.ACCEPTED)) == {Transition.COMPLETE, Transition.WITHDRAW}
     assert allowed(CaseState.CLOSED) == allowed(CaseState.REFUSED) == []
-    assert set(allowed(CaseState.UPLOADED)) == {Transition.ACCEPT, Transition.RETURN, Transition.REFUSE}
+    assert set(allowed(CaseState.UPLOADED)) == {
+        Transition.ACCEPT,
+        Transition.RETURN,
+        Transition.REFUSE,
+    }

@@ -36,5 +36,11 @@ def test_full_case_logs_nothing_personal(session, matter, scans, caplog, capfd) 
     out, err = capfd.readouterr()
     logged = caplog.text + out + err
     assert caplog.records, "nothing was logged: the test would prove nothing"
-    for secret in (NAME, ID_NUMBER, ID_NUMBER.lower(), PHONE, NAME.encode("unicode_escape").decode()):
+    for secret in (
+        NAME,
+        ID_NUMBER,
+        ID_NUMBER.lower(),
+        PHONE,
+        NAME.encode("unicode_escape").decode(),
+    ):
         assert secret not in logged
