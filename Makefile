@@ -15,6 +15,7 @@ DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk
 
 run: venv
 	$(PY) -m station --data-dir $(DATA_DIR) demo
+	$(PY) -m station --data-dir $(DATA_DIR) app
 
 test: system-deps venv
 	$(PY) -m pytest -n auto

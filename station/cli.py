@@ -401,6 +401,17 @@ def key_rotate(settings: Settings, user: str | None, password_file: Path | None)
     click.echo(_("The data key was rotated."))
 
 
+@main.command(help=_("Open the station window."))
+@click.option("--idle-minutes", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help=_("Lock the window after this many idle minutes."))
+@click.pass_obj
+@handle_errors
+def app(settings: Settings, idle_minutes: float) -> None:
+    from station.ui.app import StationApp
+
+    StationApp(settings.paths.root, idle_minutes=idle_minutes).run()
+
+
 @main.command(help=_("Set up a demo station with sample cases (once) and say how to log in."))
 @click.pass_obj
 @handle_errors

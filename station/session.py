@@ -88,6 +88,16 @@ class StationSetup:
     escrow_public_key: bytes | None = None
 
 
+def station_code_ok(code: str) -> bool:
+    """Whether ``code`` is usable as a station code."""
+    return bool(_STATION_CODE.match(code))
+
+
+def login_ok(login: str) -> bool:
+    """Whether ``login`` is usable as a login name."""
+    return bool(_LOGIN.match(login))
+
+
 def check_password(password: str) -> None:
     """Raises SetupError when a new password is too weak to accept."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -98,7 +108,7 @@ def check_password(password: str) -> None:
 
 def check_login(login: str) -> None:
     """Raises SetupError for a login name the key file and CLI cannot use."""
-    if not _LOGIN.match(login):
+    if not login_ok(login):
         raise SetupError(
             _(
                 "A login name is 2-32 lower-case letters, digits, '.', '_' or '-', "
@@ -140,7 +150,7 @@ def init_station(
 def _check_setup(paths: StationPaths, setup: StationSetup) -> None:
     if paths.exists():
         raise SetupError(_("This data directory already holds a station."))
-    if not _STATION_CODE.match(setup.code):
+    if not station_code_ok(setup.code):
         raise SetupError(_("A station code is 2-20 capital letters or digits."))
     if not setup.name.strip() or not setup.township.strip():
         raise SetupError(_("The station needs a name and a township."))

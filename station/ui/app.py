@@ -1,0 +1,149 @@
+"""The station window: one screen at a time, a status bar, the idle lock, the worker queue."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+import tkinter as tk
+import ttkbootstrap as tb
+
+from forms.calendar import WorkCalendar
+from station.caselist import CaseFilter
+from station.clock import Clock
+from station.i18n import _
+from station.session import Session, StationPaths
+from station.ui.presenters.caselist import CaseListPresenter
+from station.ui.presenters.errors import describe
+from station.ui.presenters.firstrun import FirstRunPresenter
+from station.ui.presenters.home import HomePresenter
+from station.ui.presenters.login import LoginPresenter
+from station.ui.views.caselist import CaseListView
+from station.ui.views.firstrun import FirstRunView
+from station.ui.views.home import HomeView
+from station.ui.views.login import LoginView
+from station.ui.worker import Worker
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 50
+DEFAULT_IDLE_MINUTES = 10
+
+
+class StationApp:
+    """Owns the window, the logged-in session and the background worker."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        clock: Clock | None = None,
+        idle_minutes: float = DEFAULT_IDLE_MINUTES,
+    ) -> None:
+        self.paths = StationPaths(Path(data_dir))
+        self.clock = clock or Clock()
+        self.idle_seconds = idle_minutes * 60
+        self.calendar = WorkCalendar.bundled()
+        self.worker = Worker()
+        self.session: Session | None = None
+        self.root = tb.Window(title=_("Village Convenience Station"), themename="bootstrap-light",
+                              size=(1200, 760), minsize=(1024, 640))
+        self.root.protocol("WM_DELETE_WINDOW", self.quit)
+        self.root.report_callback_exception = self._callback_failed
+        self.statusbar = tb.Label(self.root, text="", anchor="w", padding=(12, 4),
+                                  bootstyle="secondary")
+        self.statusbar.pack(side="bottom", fill="x")
+        self.body = tb.Frame(self.root)
+        self.body.pack(fill="both", expand=True)
+        self.screen: tk.Widget | None = None
+        self._last_activity = time.monotonic()
+        for sequence in ("<Any-KeyPress>", "<Any-Button>", "<Motion>"):
+            self.root.bind_all(sequence, self._touch, add="+")
+        self.root.bind_all("<Control-l>", lambda _event: self.lock(), add="+")
+        self.root.after(POLL_MS, self._poll)
+        self.start()
+
+    def start(self) -> None:
+        """The first-run wizard for a new data directory, else the login screen."""
+        if self.paths.exists():
+            self.show_login()
+        else:
+            presenter = FirstRunPresenter(self.paths.root, self.clock)
+            self.show(lambda master: FirstRunView(master, presenter, self.worker, self.show_login))
+
+    def show(self, build: Callable[[tk.Misc], tk.Widget]) -> tk.Widget:
+        """Replace the current screen with the one ``build`` makes."""
+        if self.screen is not None:
+            self.screen.destroy()
+        self.screen = build(self.body)
+        self.screen.pack(fill="both", expand=True)
+        return self.screen
+
+    def show_login(self, locked_login: str | None = None) -> None:
+        presenter = LoginPresenter(self.paths.root, self.clock, locked_login)
+        self.show(lambda master: LoginView(master, presenter, self.worker, self.logged_in))
+        self.statusbar.configure(text=str(self.paths.root))
+
+    def logged_in(self, session: Session) -> None:
+        self.session = session
+        self._touch()
+        self.show_home()
+
+    def show_home(self) -> None:
+        presenter = HomePresenter(self._require_session(), self.calendar)
+        self.show(lambda master: HomeView(master, presenter, self.show_cases))
+        self.statusbar.configure(text=presenter.sync_status().text())
+
+    def show_cases(self, title: str, criteria: CaseFilter) -> None:
+        presenter = CaseListPresenter(self._require_session(), title, criteria)
+        self.show(lambda master: CaseListView(master, presenter, self.show_home))
+
+    def lock(self) -> None:
+        """Close the session and ask for the password again."""
+        if self.session is None:
+            return
+        login = self.session.agent.login
+        self.session.close()
+        self.session = None
+        self.show_login(locked_login=login)
+
+    def quit(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        self.worker.shutdown()
+        self.root.destroy()
+
+    def run(self) -> None:
+        self.root.mainloop()
+
+    def _require_session(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("no session")
+        return self.session
+
+    def _callback_failed(self, kind: type, error: BaseException, _traceback: object) -> None:
+        """An error in a UI callback: plain words in the status bar, no traceback."""
+        log.error("a UI callback failed: %s", kind.__name__)
+        self.statusbar.configure(text=describe(error))
+
+    def _touch(self, _event: object = None) -> None:
+        self._last_activity = time.monotonic()
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self._last_activity
+
+    def _poll(self) -> None:
+        try:
+            self.worker.poll()
+            if self.session is not None and self.idle_for() > self.idle_seconds:
+                self.lock()
+        finally:
+            self.root.after(POLL_MS, self._poll)
+
+
+def run(data_dir: Path) -> None:
+    """Open the station window on ``data_dir`` (the CLI's ``station app``)."""
+    StationApp(data_dir).run()

@@ -1,0 +1,40 @@
+"""The login and lock screen: who may log in, and logging in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from station import session as sessions
+from station.clock import Clock
+from station.keyfile import KeyFile
+from station.throttle import LockedOutError
+
+
+@dataclass(frozen=True)
+class LoginState:
+    logins: list[str]
+    selected: str | None
+
+
+class LoginPresenter:
+    """State of the login screen; ``login`` is slow (Argon2id) and runs on the worker."""
+
+    def __init__(self, data_dir: Path, clock: Clock, locked_login: str | None = None) -> None:
+        self._paths = sessions.StationPaths(Path(data_dir))
+        self._clock = clock
+        self.locked_login = locked_login
+
+    def state(self) -> LoginState:
+        """The agents who can log in; the locked agent (or the only one) preselected."""
+        logins = KeyFile.load(self._paths.keys).logins()
+        selected = self.locked_login or (logins[0] if len(logins) == 1 else None)
+        return LoginState(logins, selected)
+
+    def login(self, login_name: str, password: str) -> sessions.Session:
+        """Open a session. Raises the key file's WrongPasswordError, LockedOutError, ..."""
+        return sessions.login(self._paths.root, login_name, password, clock=self._clock)
+
+    @staticmethod
+    def is_lockout(error: BaseException) -> bool:
+        return isinstance(error, LockedOutError)

@@ -1,0 +1,125 @@
+"""The real window under Xvfb: first run, recovery code, login, home, case list, lock."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from station.clock import FixedClock
+from tests.ui.conftest import screenshot
+
+pytestmark = pytest.mark.usefixtures("display")
+
+
+def pump(app, until: Callable[[], bool], rounds: int = 2000) -> None:
+    """Run the event loop (and the worker queue) until ``until()`` holds."""
+    for _ in range(rounds):
+        app.root.update()
+        app.worker.poll()
+        if until():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the window never reached the expected state")
+
+
+def _type(entry, text: str) -> None:
+    entry.delete(0, "end")
+    entry.insert(0, text)
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path):
+    made = []
+
+    def make(data_dir: Path, clock=None, idle_minutes: float = 10):
+        from station.ui.app import StationApp
+
+        app = StationApp(data_dir, clock=clock, idle_minutes=idle_minutes)
+        made.append(app)
+        app.root.update()
+        return app
+
+    yield make
+    for app in made:
+        if app.root.winfo_exists():
+            app.quit()
+
+
+def test_first_run_to_home_and_back_through_the_lock(tmp_path: Path, app_factory, clock) -> None:
+    from station.ui.views.caselist import CaseListView
+    from station.ui.views.firstrun import FirstRunView
+    from station.ui.views.home import HomeView
+    from station.ui.views.login import LoginView
+
+    app = app_factory(tmp_path / "station", clock=clock)
+    wizard = app.screen
+    assert isinstance(wizard, FirstRunView)
+    screenshot(app.root, "first-run")
+    wizard.create_button.invoke()
+    assert wizard.errors["code"].cget("text")
+    values = {"code": "DONG01", "name": "东村便民服务站", "township": "东镇", "login": "li",
+              "display_name": "李代办", "password": "long enough 1", "confirm": "long enough 1"}
+    for key, value in values.items():
+        _type(wizard.entries[key], value)
+    wizard.create_button.invoke()
+    pump(app, lambda: hasattr(wizard, "code_label"))
+    code = wizard.code_label.cget("text")
+    assert len(code.replace("-", "")) == 30
+    screenshot(app.root, "recovery-code")
+    assert str(wizard.continue_button.cget("state")) == "disabled"
+    wizard.confirmed.set(True)
+    wizard._toggle()
+    wizard.continue_button.invoke()
+
+    login = app.screen
+    assert isinstance(login, LoginView) and login.agent.get() == "li"
+    _type(login.password, "wrong password")
+    login.button.invoke()
+    pump(app, lambda: str(login.button.cget("state")) == "normal")
+    assert login.message.cget("text")
+    screenshot(app.root, "login-wrong-password")
+    _type(login.password, "long enough 1")
+    login.password.event_generate("<Return>")
+    pump(app, lambda: isinstance(app.screen, HomeView))
+    home = app.screen
+    assert home.tiles["drafts"].cget("text").startswith("0")
+    screenshot(app.root, "home")
+
+    home.tiles["drafts"].invoke()
+    assert isinstance(app.screen, CaseListView)
+    screenshot(app.root, "case-list")
+
+    app.lock()
+    assert isinstance(app.screen, LoginView) and app.session is None
+    assert app.screen.agent.get() == "li"
+    screenshot(app.root, "locked")
+
+
+def test_idle_window_locks_itself(station_dir: Path, app_factory, clock: FixedClock) -> None:
+    from station.ui.views.home import HomeView
+    from station.ui.views.login import LoginView
+    from tests.station.conftest import PASSWORD
+
+    app = app_factory(station_dir, clock=clock, idle_minutes=0.01)
+    _type(app.screen.password, PASSWORD)
+    app.screen.submit()
+    pump(app, lambda: isinstance(app.screen, HomeView))
+    pump(app, lambda: isinstance(app.screen, LoginView))
+    assert app.session is None
+
+
+def test_a_failing_callback_shows_plain_words_not_a_traceback(
+    station_dir: Path, app_factory, clock, capfd
+) -> None:
+    app = app_factory(station_dir, clock=clock)
+
+    def broken() -> None:
+        raise KeyError("欧阳明珠")
+
+    app.root.after(0, broken)
+    pump(app, lambda: "KeyError" in app.statusbar.cget("text"))
+    out, err = capfd.readouterr()
+    assert "Traceback" not in err and "欧阳明珠" not in err + app.statusbar.cget("text")
