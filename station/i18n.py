@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 import os
 from assets import ROOT as _ASSETS
+from forms.i18n import catalog
 
 DOMAIN = "station"
 DEFAULT_LANGUAGE = "zh_CN"
@@ -13,17 +14,17 @@ LOCALE_DIR = _ASSETS / "locale"
 
 def _(message: str) -> str:
     """Translate ``message`` in the station's domain."""
-    return gettext.dgettext(DOMAIN, message)
+    return catalog().gettext(message)
 
 
 def pgettext(context: str, message: str) -> str:
     """Translate ``message`` where the same English words need another translation."""
-    return gettext.dpgettext(DOMAIN, context, message)
+    return catalog().pgettext(context, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a message with a count."""
-    return gettext.dngettext(DOMAIN, singular, plural, n)
+    return catalog().ngettext(singular, plural, n)
 
 
 def setup(language: str | None = None) -> str:

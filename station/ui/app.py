@@ -11,19 +11,26 @@ import tkinter as tk
 import ttkbootstrap as tb
 
 from forms.calendar import WorkCalendar
+from forms.search import CatalogIndex
 from station.caselist import CaseFilter
+from station.cases import EvaluationStage
 from station.clock import Clock
+from station.demo import bundled_catalog
 from station.i18n import _
 from station.session import Session, StationPaths
 from station.ui.presenters.caselist import CaseListPresenter
 from station.ui.presenters.errors import describe
+from station.ui.presenters.evaluation import EvaluationPresenter
 from station.ui.presenters.firstrun import FirstRunPresenter
 from station.ui.presenters.home import HomePresenter
 from station.ui.presenters.login import LoginPresenter
+from station.ui.presenters.newcase import NewCasePresenter
 from station.ui.views.caselist import CaseListView
+from station.ui.views.evaluation import EvaluationView
 from station.ui.views.firstrun import FirstRunView
 from station.ui.views.home import HomeView
 from station.ui.views.login import LoginView
+from station.ui.views.newcase import NewCaseView, build_form_tab
 from station.ui.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,8 @@ class StationApp:
         self.clock = clock or Clock()
         self.idle_seconds = idle_minutes * 60
         self.calendar = WorkCalendar.bundled()
+        self.catalog = bundled_catalog()
+        self.index = CatalogIndex(self.catalog.matters.values())
         self.worker = Worker()
         self.session: Session | None = None
         self.root = tb.Window(title=_("Village Convenience Station"), themename="bootstrap-light",
@@ -62,6 +71,7 @@ class StationApp:
         for sequence in ("<Any-KeyPress>", "<Any-Button>", "<Motion>"):
             self.root.bind_all(sequence, self._touch, add="+")
         self.root.bind_all("<Control-l>", lambda _event: self.lock(), add="+")
+        self.root.bind_all("<Control-n>", lambda _event: self.show_new_case(), add="+")
         self.root.after(POLL_MS, self._poll)
         self.start()
 
@@ -93,12 +103,28 @@ class StationApp:
 
     def show_home(self) -> None:
         presenter = HomePresenter(self._require_session(), self.calendar)
-        self.show(lambda master: HomeView(master, presenter, self.show_cases))
+        self.show(lambda master: HomeView(master, presenter, self.show_cases, self.show_new_case))
         self.statusbar.configure(text=presenter.sync_status().text())
 
     def show_cases(self, title: str, criteria: CaseFilter) -> None:
         presenter = CaseListPresenter(self._require_session(), title, criteria)
         self.show(lambda master: CaseListView(master, presenter, self.show_home))
+
+    def show_new_case(self) -> None:
+        if self.session is None:
+            return
+        presenter = NewCasePresenter(self.session, self.catalog, self.index)
+        self.show(lambda master: NewCaseView(master, presenter, self.worker, self.clock.today(),
+                                             self._form_tab, self.after_submit))
+
+    def after_submit(self, case_uuid: str) -> None:
+        """The applicant rates the intake (or skips), then back home."""
+        presenter = EvaluationPresenter(self._require_session(), case_uuid, EvaluationStage.INTAKE)
+        self.show(lambda master: EvaluationView(master, presenter, self.show_home))
+
+    @staticmethod
+    def _form_tab(master: tk.Misc, presenter: NewCasePresenter) -> tk.Widget:
+        return build_form_tab(master, presenter)
 
     def lock(self) -> None:
         """Close the session and ask for the password again."""

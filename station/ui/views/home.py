@@ -18,11 +18,17 @@ class HomeView(tb.Frame):
         master: tk.Misc,
         presenter: HomePresenter,
         open_list: Callable[[str, CaseFilter], None],
+        new_case: Callable[[], None],
     ) -> None:
         super().__init__(master, padding=24)
         self._presenter = presenter
         self._open_list = open_list
-        tb.Label(self, text=presenter.greeting(), font=("", 16, "bold")).pack(anchor="w")
+        top = tb.Frame(self)
+        top.pack(fill="x")
+        tb.Label(top, text=presenter.greeting(), font=("", 16, "bold")).pack(side="left")
+        self.new_case = tb.Button(top, text=_("New case (Ctrl+N)"), bootstyle="primary",
+                                  command=new_case)
+        self.new_case.pack(side="right")
         self.grid_frame = tb.Frame(self)
         self.grid_frame.pack(fill="both", expand=True, pady=16)
         self.tiles: dict[str, tb.Button] = {}
