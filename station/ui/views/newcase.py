@@ -53,6 +53,7 @@ class NewCaseView(tb.Frame):
         self._today = today
         self._form_factory = form_factory
         self._on_submitted = on_submitted
+        self.form_view = None
         self.steps = tb.Notebook(self)
         self.steps.pack(fill="both", expand=True)
         self.matter_tab = self._build_matter_tab()
@@ -73,6 +74,9 @@ class NewCaseView(tb.Frame):
         self.search.focus_set()
 
     def _tab_changed(self) -> None:
+        """Save what the form holds when the agent leaves it; show the materials fresh."""
+        if self.form_view is not None:
+            self.form_view.commit()
         if self._presenter.case is not None and self.steps.index("current") >= 3:
             self.refresh_materials()
 
@@ -195,7 +199,8 @@ class NewCaseView(tb.Frame):
             self.steps.tab(later, state="normal")
         self.steps.tab(0, state="disabled")
         self.steps.tab(1, state="disabled")
-        self._form_factory(self.form_tab, self._presenter).pack(fill="both", expand=True)
+        self.form_view = self._form_factory(self.form_tab, self._presenter)
+        self.form_view.pack(fill="both", expand=True)
         self.steps.select(2)
         self.refresh_materials()
 
@@ -211,13 +216,15 @@ class NewCaseView(tb.Frame):
             self.materials.heading(column, text=title)
             self.materials.column(column, width=width, anchor="w")
         self.materials.grid(row=0, column=0, columnspan=4, sticky="nsew")
-        tb.Button(tab, text=_("Add pages from files…"), command=self._add_files).grid(
-            row=1, column=0, sticky="w", pady=8)
+        self.add_button = tb.Button(tab, text=_("Add pages from files…"),
+                                    command=self._add_files)
+        self.add_button.grid(row=1, column=0, sticky="w", pady=8)
         tb.Label(tab, text=_("Bring later by (YYYY-MM-DD)")).grid(row=1, column=1, sticky="e")
         self.defer_date = tb.Entry(tab, width=14)
         self.defer_date.grid(row=1, column=2, sticky="w", padx=6)
-        tb.Button(tab, text=_("Accept missing (容缺)"), command=self._defer).grid(
-            row=1, column=3, sticky="w")
+        self.defer_button = tb.Button(tab, text=_("Accept missing until this date"),
+                                      command=self._defer)
+        self.defer_button.grid(row=1, column=3, sticky="w")
         tab.columnconfigure(0, weight=1)
         tab.rowconfigure(0, weight=1)
         return tab

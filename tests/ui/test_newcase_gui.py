@@ -1,0 +1,96 @@
+"""A whole case through the real widgets under Xvfb: login → new case → applicant → form →
+pages → a deferred material → submit → evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.demo import demo_id_number
+from station.lifecycle import CaseState
+from station.models import Case, DeferredMaterial, Evaluation, MaterialFile
+from tests.station.conftest import PASSWORD
+from tests.ui.conftest import screenshot
+from tests.ui.test_app_gui import _type, app_factory, pump  # noqa: F401 - shared fixture
+
+pytestmark = pytest.mark.usefixtures("display")
+
+
+def _choose(box_input, label: str) -> None:
+    box_input.box.set(label)
+    box_input.box.event_generate("<<ComboboxSelected>>")
+
+
+def test_file_a_case_with_the_keyboard_and_widgets(
+    station_dir: Path, app_factory, clock, scans  # noqa: F811
+) -> None:
+    from station.ui.views.evaluation import EvaluationView
+    from station.ui.views.home import HomeView
+    from station.ui.views.newcase import NewCaseView
+
+    app = app_factory(station_dir, clock=clock)
+    _type(app.screen.password, PASSWORD)
+    app.screen.submit()
+    pump(app, lambda: isinstance(app.screen, HomeView))
+    app.screen.new_case.invoke()
+    view = app.screen
+    assert isinstance(view, NewCaseView)
+
+    view.search.focus_force()
+    _type(view.search, "lnrydz")
+    app.root.update()
+    view.search.event_generate("<KeyRelease>")
+    app.root.update()
+    assert view.matters.get_children()[0] == "FL-LNYD-001"
+    view.matters.selection_set("FL-LNYD-001")
+    app.root.update()
+    assert "老年人优待证" in view.guide.get("1.0", "end")
+    screenshot(app.root, "new-case-matter")
+    view.choose_button.invoke()
+
+    for key, value in (("name", "张秀英"), ("id_number", demo_id_number("19440312", "022")),
+                       ("phone", "13903720001"), ("province", "河南省"), ("city", "安阳市"),
+                       ("county", "安阳县"), ("township", "示范镇"), ("village", "示范村")):
+        _type(view.fields[key], value)
+    view.fields["id_number"].focus_force()
+    app.root.update()
+    view.fields["id_number"].event_generate("<KeyRelease>")
+    app.root.update()
+    assert "1944年3月12日" in view.id_info.cget("text")
+    screenshot(app.root, "new-case-applicant")
+    view.start_button.invoke()
+    assert view.form_view is not None, view.message.cget("text")
+
+    form = view.form_view
+    matter = view._presenter.matter
+    for field_id in ("residency", "apply_kind"):
+        _choose(form.rows[field_id].input, matter.field(field_id).choices[0].label)
+    screenshot(app.root, "new-case-form")
+
+    view.steps.select(3)
+    app.root.update()
+    view.attach("id_card", scans[:2])
+    pump(app, lambda: view.materials.set("id_card", "pages") == "2")
+    view.materials.selection_set("photo")
+    _type(view.defer_date, "2026-12-10")
+    view.defer_button.invoke()
+    assert view.materials.set("photo", "deferred") == "2026-12-10"
+    screenshot(app.root, "new-case-materials")
+
+    view.steps.select(4)
+    app.root.update()
+    assert str(view.submit_button.cget("state")) == "normal", view.problems.get("1.0", "end")
+    screenshot(app.root, "new-case-review")
+    view.submit_button.invoke()
+    assert isinstance(app.screen, EvaluationView)
+    screenshot(app.root, "evaluation")
+    app.screen.buttons[next(iter(app.screen.buttons))].invoke()
+    assert isinstance(app.screen, HomeView)
+
+    case = Case.get()
+    assert case.state == CaseState.QUEUED
+    assert case.answers["applicant_name"] == "张秀英" and case.answers["residency"]
+    assert MaterialFile.select().where(MaterialFile.case == case).count() == 2
+    assert DeferredMaterial.select().count() == 1
+    assert Evaluation.get(Evaluation.case == case).level == "very_satisfied"
