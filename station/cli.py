@@ -402,14 +402,18 @@ def key_rotate(settings: Settings, user: str | None, password_file: Path | None)
 
 
 @main.command(help=_("Open the station window."))
-@click.option("--idle-minutes", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help=_("Lock the window after this many idle minutes."))
-@click.pass_obj
+@click.option("--idle-minutes", type=click.FloatRange(min=0.1),
+              help=_("Lock the window after this many idle minutes (default: the setting)."))
+@click.pass_context
 @handle_errors
-def app(settings: Settings, idle_minutes: float) -> None:
+def app(ctx: click.Context, idle_minutes: float | None) -> None:
+    from station import preferences
     from station.ui.app import StationApp
 
-    StationApp(settings.paths.root, idle_minutes=idle_minutes).run()
+    root = ctx.obj.paths.root
+    if ctx.parent.params.get("lang") is None:
+        i18n.setup(preferences.load(root).language)
+    StationApp(root, idle_minutes=idle_minutes).run()
 
 
 @main.command(help=_("Set up a demo station with sample cases (once) and say how to log in."))

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Callable
 
 import tkinter as tk
+import tkinter.font as tkfont
+
 import ttkbootstrap as tb
 
 from forms.calendar import WorkCalendar
 from forms.search import CatalogIndex
 from station.caselist import CaseFilter
 from station.cases import EvaluationStage
+from station import preferences
 from station.clock import Clock
 from station.demo import bundled_catalog
 from station.i18n import _
@@ -25,18 +28,20 @@ from station.ui.presenters.firstrun import FirstRunPresenter
 from station.ui.presenters.home import HomePresenter
 from station.ui.presenters.login import LoginPresenter
 from station.ui.presenters.newcase import NewCasePresenter
+from station.ui.presenters.settings import SettingsPresenter
 from station.ui.views.caselist import CaseListView
 from station.ui.views.evaluation import EvaluationView
 from station.ui.views.firstrun import FirstRunView
 from station.ui.views.home import HomeView
 from station.ui.views.login import LoginView
 from station.ui.views.newcase import NewCaseView, build_form_tab
+from station.ui.views.settings import SettingsView
 from station.ui.worker import Worker
 
 log = logging.getLogger(__name__)
 
 POLL_MS = 50
-DEFAULT_IDLE_MINUTES = 10
+LARGE_FONT_SCALE = 1.3
 
 
 class StationApp:
@@ -47,11 +52,12 @@ class StationApp:
         data_dir: Path,
         *,
         clock: Clock | None = None,
-        idle_minutes: float = DEFAULT_IDLE_MINUTES,
+        idle_minutes: float | None = None,
     ) -> None:
         self.paths = StationPaths(Path(data_dir))
         self.clock = clock or Clock()
-        self.idle_seconds = idle_minutes * 60
+        self.preferences = preferences.load(self.paths.root)
+        self.idle_seconds = (idle_minutes or self.preferences.idle_minutes) * 60
         self.calendar = WorkCalendar.bundled()
         self.catalog = bundled_catalog()
         self.index = CatalogIndex(self.catalog.matters.values())
@@ -60,6 +66,8 @@ class StationApp:
         self.root = tb.Window(title=_("Village Convenience Station"), themename="bootstrap-light",
                               size=(1200, 760), minsize=(1024, 640))
         self.root.protocol("WM_DELETE_WINDOW", self.quit)
+        if self.preferences.large_font:
+            _enlarge_fonts(LARGE_FONT_SCALE)
         self.root.report_callback_exception = self._callback_failed
         self.statusbar = tb.Label(self.root, text="", anchor="w", padding=(12, 4),
                                   bootstyle="secondary")
@@ -103,12 +111,22 @@ class StationApp:
 
     def show_home(self) -> None:
         presenter = HomePresenter(self._require_session(), self.calendar)
-        self.show(lambda master: HomeView(master, presenter, self.show_cases, self.show_new_case))
+        self.show(lambda master: HomeView(master, presenter, self.show_cases, self.show_new_case,
+                                          self.show_settings))
         self.statusbar.configure(text=presenter.sync_status().text())
 
     def show_cases(self, title: str, criteria: CaseFilter) -> None:
         presenter = CaseListPresenter(self._require_session(), title, criteria)
         self.show(lambda master: CaseListView(master, presenter, self.show_home))
+
+    def show_settings(self) -> None:
+        presenter = SettingsPresenter(self._require_session())
+        self.show(lambda master: SettingsView(master, presenter, self.worker, self._settings_done))
+
+    def _settings_done(self) -> None:
+        self.preferences = preferences.load(self.paths.root)
+        self.idle_seconds = self.preferences.idle_minutes * 60
+        self.show_home()
 
     def show_new_case(self) -> None:
         if self.session is None:
@@ -122,9 +140,9 @@ class StationApp:
         presenter = EvaluationPresenter(self._require_session(), case_uuid, EvaluationStage.INTAKE)
         self.show(lambda master: EvaluationView(master, presenter, self.show_home))
 
-    @staticmethod
-    def _form_tab(master: tk.Misc, presenter: NewCasePresenter) -> tk.Widget:
-        return build_form_tab(master, presenter)
+    def _form_tab(self, master: tk.Misc, presenter: NewCasePresenter) -> tk.Widget:
+        scale = LARGE_FONT_SCALE if self.preferences.large_font else 1.0
+        return build_form_tab(master, presenter, scale=scale)
 
     def lock(self) -> None:
         """Close the session and ask for the password again."""
@@ -170,6 +188,7 @@ class StationApp:
             self.root.after(POLL_MS, self._poll)
 
 
-def run(data_dir: Path) -> None:
-    """Open the station window on ``data_dir`` (the CLI's ``station app``)."""
-    StationApp(data_dir).run()
+def _enlarge_fonts(scale: float) -> None:
+    for name in ("TkDefaultFont", "TkTextFont", "TkHeadingFont", "TkMenuFont", "TkFixedFont"):
+        font = tkfont.nametofont(name)
+        font.configure(size=round(abs(font.cget("size")) * scale))

@@ -123,3 +123,33 @@ def test_a_failing_callback_shows_plain_words_not_a_traceback(
     pump(app, lambda: "KeyError" in app.statusbar.cget("text"))
     out, err = capfd.readouterr()
     assert "Traceback" not in err and "欧阳明珠" not in err + app.statusbar.cget("text")
+
+
+def test_settings_are_saved_and_a_backup_is_made(
+    station_dir: Path, app_factory, clock, tmp_path: Path
+) -> None:
+    from station import preferences
+    from station.ui.views.home import HomeView
+    from station.ui.views.settings import SettingsView
+    from tests.station.conftest import PASSWORD
+
+    app = app_factory(station_dir, clock=clock)
+    _type(app.screen.password, PASSWORD)
+    app.screen.submit()
+    pump(app, lambda: isinstance(app.screen, HomeView))
+    app.screen.settings.invoke()
+    view = app.screen
+    assert isinstance(view, SettingsView)
+    _type(view.idle, "abc")
+    view.save_button.invoke()
+    assert preferences.load(station_dir).idle_minutes == 10
+    _type(view.idle, "3")
+    _type(view.scan_folder, str(tmp_path))
+    view.large_font.set(True)
+    view.save_button.invoke()
+    saved = preferences.load(station_dir)
+    assert (saved.idle_minutes, saved.large_font, saved.scan_folder) == (3, True, str(tmp_path))
+    screenshot(app.root, "settings")
+    view.backup_to(tmp_path / "backup.zip")
+    pump(app, lambda: str(view.backup_button.cget("state")) == "normal")
+    assert (tmp_path / "backup.zip").stat().st_size > 0

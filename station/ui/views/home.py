@@ -19,6 +19,7 @@ class HomeView(tb.Frame):
         presenter: HomePresenter,
         open_list: Callable[[str, CaseFilter], None],
         new_case: Callable[[], None],
+        settings: Callable[[], None],
     ) -> None:
         super().__init__(master, padding=24)
         self._presenter = presenter
@@ -29,6 +30,8 @@ class HomeView(tb.Frame):
         self.new_case = tb.Button(top, text=_("New case (Ctrl+N)"), bootstyle="primary",
                                   command=new_case)
         self.new_case.pack(side="right")
+        self.settings = tb.Button(top, text=_("Settings"), bootstyle="link", command=settings)
+        self.settings.pack(side="right", padx=8)
         self.grid_frame = tb.Frame(self)
         self.grid_frame.pack(fill="both", expand=True, pady=16)
         self.tiles: dict[str, tb.Button] = {}

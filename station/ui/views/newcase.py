@@ -24,7 +24,7 @@ def _address_labels() -> dict[str, str]:
             "township": _("Township"), "village": _("Village"), "detail": _("Detail")}
 
 
-def build_form_tab(master: tk.Misc, presenter: NewCasePresenter) -> tk.Widget:
+def build_form_tab(master: tk.Misc, presenter: NewCasePresenter, scale: float = 1.0) -> tk.Widget:
     """The matter's form for the draft, saving every change into it."""
     from station.ui.presenters.form import FormPresenter
     from station.ui.views.form import FormView
@@ -32,7 +32,7 @@ def build_form_tab(master: tk.Misc, presenter: NewCasePresenter) -> tk.Widget:
     case, matter = presenter.case, presenter.matter
     form = FormPresenter(matter, dict(case.answers), dict(case.overrides),
                          today=presenter.today(), on_change=presenter.save_answers)
-    return FormView(master, form)
+    return FormView(master, form, scale=scale)
 
 
 class NewCaseView(tb.Frame):
