@@ -132,8 +132,9 @@ class StationApp:
         if self.session is None:
             return
         presenter = NewCasePresenter(self.session, self.catalog, self.index)
+        folder = Path(self.preferences.scan_folder) if self.preferences.scan_folder else None
         self.show(lambda master: NewCaseView(master, presenter, self.worker, self.clock.today(),
-                                             self._form_tab, self.after_submit))
+                                             self._form_tab, self.after_submit, folder))
 
     def after_submit(self, case_uuid: str) -> None:
         """The applicant rates the intake (or skips), then back home."""

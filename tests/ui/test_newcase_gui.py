@@ -1,5 +1,5 @@
 """A whole case through the real widgets under Xvfb: login → new case → applicant → form →
-pages → a deferred material → submit → evaluation."""
+two pages from the drop folder → a deferred material → submit → evaluation."""
 
 from __future__ import annotations
 
@@ -22,13 +22,26 @@ def _choose(box_input, label: str) -> None:
     box_input.box.event_generate("<<ComboboxSelected>>")
 
 
+def _drop_folder(tmp_path: Path) -> Path:
+    """The document camera's folder with two real JPEG scans in it."""
+    from PIL import Image
+
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    for n in range(2):
+        Image.new("RGB", (1240, 1754), (250 - n * 40, 250, 245)).save(folder / f"scan{n}.jpg")
+    return folder
+
+
 def test_file_a_case_with_the_keyboard_and_widgets(
-    station_dir: Path, app_factory, clock, scans  # noqa: F811
+    station_dir: Path, app_factory, clock, tmp_path: Path  # noqa: F811
 ) -> None:
+    from station import preferences
     from station.ui.views.evaluation import EvaluationView
     from station.ui.views.home import HomeView
     from station.ui.views.newcase import NewCaseView
 
+    preferences.save(station_dir, preferences.Preferences(scan_folder=str(_drop_folder(tmp_path))))
     app = app_factory(station_dir, clock=clock)
     _type(app.screen.password, PASSWORD)
     app.screen.submit()
@@ -69,9 +82,12 @@ def test_file_a_case_with_the_keyboard_and_widgets(
     screenshot(app.root, "new-case-form")
 
     view.steps.select(3)
-    app.root.update()
-    view.attach("id_card", scans[:2])
+    pump(app, lambda: len(view.scans.get_children()) == 2)
+    view.materials.selection_set("id_card")
+    view.scans.selection_set(view.scans.get_children())
+    view.scan_button.invoke()
     pump(app, lambda: view.materials.set("id_card", "pages") == "2")
+    assert not view.scans.get_children()
     view.materials.selection_set("photo")
     _type(view.defer_date, "2026-12-10")
     view.defer_button.invoke()

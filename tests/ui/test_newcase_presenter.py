@@ -63,7 +63,11 @@ def test_id_feedback(text: str, ok: bool, shown: str) -> None:
     assert ID_NUMBER not in message
 
 
-def test_whole_flow_to_submission(flow, session, scans, clock) -> None:
+def test_whole_flow_to_submission(flow, session, tmp_path, clock) -> None:
+    from PIL import Image
+
+    scan = tmp_path / "scan.jpg"
+    Image.new("RGB", (800, 1100), "white").save(scan)
     flow.choose_matter("FL-GLJT-001")
     case = flow.start(ApplicantInput(name="张秀英", id_number=demo_id_number("19440312", "022"),
                                      phone="13903720001"))
@@ -81,7 +85,8 @@ def test_whole_flow_to_submission(flow, session, scans, clock) -> None:
         if row.needed and row.deferrable:
             flow.defer(row.code, date(2026, 12, 10))
         elif row.needed:
-            flow.attach(row.code, scans[:1])
+            report = flow.import_scans(row.code, [scan, tmp_path / "missing.jpg"])
+            assert len(report.pages) == 1 and len(report.problems) == 1
     remaining = flow.problems()
     assert all("Material missing" not in p and "缺少材料" not in p for p in remaining)
 

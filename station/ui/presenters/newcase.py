@@ -20,6 +20,7 @@ from forms.validators import check_id_number, format_id_number
 from station import readiness
 from station.applicants import ApplicantInput
 from station.i18n import _
+from station.importer import ImportReport, import_pages
 from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
 from station.session import Session
 
@@ -175,8 +176,14 @@ class NewCasePresenter:
             ))
         return rows
 
-    def attach(self, code: str, paths: list[Path]) -> None:
-        self._session.materials.attach_pages(self._case().uuid, code, paths)
+    def import_scans(self, code: str, paths: list[Path]) -> ImportReport:
+        """Prepare scans (orientation, size, metadata) and add the good ones as pages.
+
+        Slow: runs on the worker. The plain working copies live in the data directory's
+        ``work`` folder and are removed when the import ends.
+        """
+        return import_pages(self._session.materials, self._case().uuid, code, paths,
+                            work_dir=self._session.paths.root / "work")
 
     def defer(self, code: str, promised: date) -> None:
         self._session.materials.defer(self._case().uuid, code, promised)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import tkinter as tk
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Callable
 import ttkbootstrap as tb
 
 from station.applicants import ApplicantInput
+from station.scanfolder import FolderUnavailable, ScanArrived, ScanFolderWatcher
 from station.i18n import _
 from station.ui.presenters.errors import describe
 from station.ui.presenters.newcase import NewCasePresenter, id_feedback
@@ -46,6 +48,7 @@ class NewCaseView(tb.Frame):
         today: date,
         form_factory: Callable[[tk.Misc, NewCasePresenter], tk.Widget],
         on_submitted: Callable[[str], None],
+        scan_folder: Path | None = None,
     ) -> None:
         super().__init__(master, padding=12)
         self._presenter = presenter
@@ -54,6 +57,9 @@ class NewCaseView(tb.Frame):
         self._form_factory = form_factory
         self._on_submitted = on_submitted
         self.form_view = None
+        self.scan_events: queue.Queue = queue.Queue()
+        self.watcher = ScanFolderWatcher(scan_folder, self.scan_events) if scan_folder else None
+        self._arrived: dict[str, ScanArrived] = {}
         self.steps = tb.Notebook(self)
         self.steps.pack(fill="both", expand=True)
         self.matter_tab = self._build_matter_tab()
@@ -72,6 +78,10 @@ class NewCaseView(tb.Frame):
         self.message.pack(fill="x", pady=(6, 0))
         self._search_matters()
         self.search.focus_set()
+        if self.watcher is not None:
+            self.watcher.start()
+            self.after(200, self._drain_scans)
+        self.bind("<Destroy>", self._destroyed, add="+")
 
     def _tab_changed(self) -> None:
         """Save what the form holds when the agent leaves it; show the materials fresh."""
@@ -225,9 +235,73 @@ class NewCaseView(tb.Frame):
         self.defer_button = tb.Button(tab, text=_("Accept missing until this date"),
                                       command=self._defer)
         self.defer_button.grid(row=1, column=3, sticky="w")
+        tb.Label(tab, text=_("New scans from the document camera")).grid(
+            row=2, column=0, sticky="w", pady=(8, 0))
+        self.scans = tb.Treeview(tab, columns=("file", "size"), show="headings", height=6)
+        self.scans.heading("file", text=_("File"))
+        self.scans.heading("size", text=_("Size"))
+        self.scans.grid(row=3, column=0, columnspan=4, sticky="nsew")
+        self.scan_button = tb.Button(tab, text=_("Add the selected scans to the chosen material"),
+                                     command=self._add_scans)
+        self.scan_button.grid(row=4, column=0, sticky="w", pady=8)
+        self.scan_note = tb.Label(tab, text="" if self.watcher else _(
+            "No scan folder is set: choose the document camera's folder in the settings."),
+            bootstyle="secondary")
+        self.scan_note.grid(row=4, column=1, columnspan=3, sticky="w")
         tab.columnconfigure(0, weight=1)
         tab.rowconfigure(0, weight=1)
         return tab
+
+    def _drain_scans(self) -> None:
+        """Show new complete files from the drop folder (the watcher runs on its thread)."""
+        while True:
+            try:
+                event = self.scan_events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(event, ScanArrived):
+                self._arrived[event.path.name] = event
+                size = f"{event.key.size / 1e6:.1f} MB"
+                self.scans.insert("", "end", iid=event.path.name, values=(event.path.name, size))
+            elif isinstance(event, FolderUnavailable):
+                self.scan_note.configure(text=event.message, bootstyle="danger")
+            else:
+                self.scan_note.configure(text="", bootstyle="secondary")
+        if self.winfo_exists():
+            self.after(200, self._drain_scans)
+
+    def _add_scans(self) -> None:
+        code = self._selected_material()
+        names = list(self.scans.selection())
+        if code is None or not names:
+            if not names:
+                self.message.configure(text=_("Choose scans in the list first."))
+            return
+        arrived = [self._arrived[name] for name in names]
+        self.scan_button.configure(state="disabled")
+        self.message.configure(text=_("Adding the scans…"), bootstyle="secondary")
+        self._worker.submit(
+            lambda: self._presenter.import_scans(code, [a.path for a in arrived]),
+            lambda report: self._scans_added(arrived, report), self._scan_failed)
+
+    def _scans_added(self, arrived: list[ScanArrived], report) -> None:  # noqa: ANN001
+        failed = {problem.index for problem in report.problems}
+        for index, item in enumerate(arrived):
+            if index not in failed:
+                self.watcher.mark_imported(item.key)
+                self.scans.delete(item.path.name)
+                del self._arrived[item.path.name]
+        self.scan_button.configure(state="normal")
+        self.refresh_materials()
+        self.message.configure(text=report.summary(), bootstyle="secondary")
+
+    def _scan_failed(self, error: BaseException) -> None:
+        self.scan_button.configure(state="normal")
+        self._failed(error)
+
+    def _destroyed(self, event: tk.Event) -> None:
+        if event.widget is self and self.watcher is not None:
+            self.watcher.stop(timeout=2)
 
     def refresh_materials(self) -> None:
         self.materials.delete(*self.materials.get_children())
@@ -256,10 +330,14 @@ class NewCaseView(tb.Frame):
             self.attach(code, [Path(name) for name in names])
 
     def attach(self, code: str, paths: list[Path]) -> None:
-        """Store pages for a material off the UI thread."""
+        """Prepare and store chosen files as pages of a material, off the UI thread."""
         self.message.configure(text=_("Saving the pages…"), bootstyle="secondary")
-        self._worker.submit(lambda: self._presenter.attach(code, paths),
-                            lambda _result: self._saved(), self._failed)
+        self._worker.submit(lambda: self._presenter.import_scans(code, paths),
+                            self._imported, self._failed)
+
+    def _imported(self, report) -> None:  # noqa: ANN001 - an importer.ImportReport
+        self.refresh_materials()
+        self.message.configure(text=report.summary(), bootstyle="secondary")
 
     def _defer(self) -> None:
         code = self._selected_material()
