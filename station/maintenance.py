@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 from station import settings
 from station.materials import PurgeReport, referenced_blobs
 
+# Where imports prepare scans (see station.importer); the new-case screen uses it.
+WORK_DIR = "work"
 # Blobs younger than this may belong to a save still in progress in another window/process.
 SWEEP_GRACE = timedelta(hours=1)
 
@@ -31,7 +35,8 @@ def run_maintenance(
 
 
 def sweep(session: "Session", grace: timedelta = SWEEP_GRACE) -> int:  # noqa: F821
-    """Remove temp files and unreferenced blobs older than ``grace``; return how many."""
+    """Remove temp files, unreferenced blobs and scan working copies left by a crash, all
+    older than ``grace``; return how many."""
     with session.db.atomic():
         referenced = referenced_blobs()
     clock = session.ctx.clock
@@ -40,4 +45,15 @@ def sweep(session: "Session", grace: timedelta = SWEEP_GRACE) -> int:  # noqa: F
         return clock.now().replace(tzinfo=timezone.utc)
 
     report = session.blobs.sweep(referenced, older_than=grace, now=now)
-    return report.removed_temp + report.removed_orphans
+    work = _sweep_work(session.paths.root / WORK_DIR, now() - grace)
+    return report.removed_temp + report.removed_orphans + work
+
+
+def _sweep_work(folder: Path, cutoff: datetime) -> int:
+    """Working folders of imports a crash interrupted: plain copies of scans."""
+    removed = 0
+    for leftover in folder.glob("scans-*") if folder.is_dir() else ():
+        if datetime.fromtimestamp(leftover.stat().st_mtime, timezone.utc) < cutoff:
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed += 1
+    return removed

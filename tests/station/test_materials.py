@@ -460,3 +460,18 @@ def test_run_maintenance_uses_the_default_retention(session, matter, applicant, 
     assert run_maintenance(session).purged == PurgeReport(0, 0)
     clock.advance(timedelta(days=2))
     assert run_maintenance(session).purged == PurgeReport(1, 3)
+
+
+def test_sweep_removes_scan_working_copies_left_by_a_crash(session, clock) -> None:
+    from station.maintenance import SWEEP_GRACE, WORK_DIR, sweep
+
+    old = session.paths.root / WORK_DIR / "scans-old"
+    fresh = session.paths.root / WORK_DIR / "scans-fresh"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "copy.jpg").write_bytes(b"\xff\xd8\xff plain copy")
+    stamp = (clock.now() - SWEEP_GRACE - timedelta(minutes=1)).replace(tzinfo=timezone.utc)
+    os.utime(old, (stamp.timestamp(), stamp.timestamp()))
+    os.utime(fresh, (clock.now().replace(tzinfo=timezone.utc).timestamp(),) * 2)
+    assert sweep(session) == 1
+    assert not old.exists() and fresh.exists()

@@ -21,6 +21,7 @@ from station import readiness
 from station.applicants import ApplicantInput
 from station.i18n import _
 from station.importer import ImportReport, import_pages
+from station.maintenance import WORK_DIR
 from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
 from station.session import Session
 
@@ -183,7 +184,7 @@ class NewCasePresenter:
         ``work`` folder and are removed when the import ends.
         """
         return import_pages(self._session.materials, self._case().uuid, code, paths,
-                            work_dir=self._session.paths.root / "work")
+                            work_dir=self._session.paths.root / WORK_DIR)
 
     def defer(self, code: str, promised: date) -> None:
         self._session.materials.defer(self._case().uuid, code, promised)
