@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 endif
 PY := $(BIN)/python
 DATA_DIR ?= .demo
-# Debian packages the suite needs: a virtual screen and a CJK font for printing.
-DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk
+# Debian packages the suite needs: a virtual screen, a CJK font for printing, PDF and QR
+# readers to check printed documents, and LibreOffice to prove a ledger opens in an office suite.
+DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk poppler-utils zbar-tools libreoffice-calc-nogui
 
 .PHONY: run test system-deps venv bench locale clean
 
