@@ -18,6 +18,7 @@ from station.caselist import CaseFilter
 from station.cases import EvaluationStage
 from station import preferences
 from station.clock import Clock
+from station.models import Case
 from station.demo import bundled_catalog
 from station.i18n import _
 from station.session import Session, StationPaths
@@ -29,6 +30,7 @@ from station.ui.presenters.home import HomePresenter
 from station.ui.presenters.login import LoginPresenter
 from station.ui.presenters.newcase import NewCasePresenter
 from station.ui.presenters.settings import SettingsPresenter
+from station.ui.presenters.submitted import SubmittedPresenter
 from station.ui.views.caselist import CaseListView
 from station.ui.views.evaluation import EvaluationView
 from station.ui.views.firstrun import FirstRunView
@@ -36,6 +38,7 @@ from station.ui.views.home import HomeView
 from station.ui.views.login import LoginView
 from station.ui.views.newcase import NewCaseView, build_form_tab
 from station.ui.views.settings import SettingsView
+from station.ui.views.submitted import SubmittedView
 from station.ui.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -137,6 +140,14 @@ class StationApp:
                                              self._form_tab, self.after_submit, folder))
 
     def after_submit(self, case_uuid: str) -> None:
+        """Print the receipt (and the commitment letter), then the applicant's rating."""
+        session = self._require_session()
+        matter = self.catalog.matter(Case.get(Case.uuid == case_uuid).matter_code)
+        presenter = SubmittedPresenter(session, case_uuid, matter, self.preferences)
+        self.show(lambda master: SubmittedView(master, presenter, self.worker,
+                                               lambda: self.rate_intake(case_uuid)))
+
+    def rate_intake(self, case_uuid: str) -> None:
         """The applicant rates the intake (or skips), then back home."""
         presenter = EvaluationPresenter(self._require_session(), case_uuid, EvaluationStage.INTAKE)
         self.show(lambda master: EvaluationView(master, presenter, self.show_home))

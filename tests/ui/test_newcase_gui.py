@@ -1,20 +1,27 @@
 """A whole case through the real widgets under Xvfb: login → new case → applicant → form →
-two pages from the drop folder → a deferred material → submit → evaluation."""
+two pages from the drop folder → a deferred material → submit → receipt printed to PDF
+(read back with pdftotext, its QR decoded with zbarimg) → evaluation."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from station.demo import demo_id_number
 from station.lifecycle import CaseState
+from station.printing import DocumentKind
 from station.models import Case, DeferredMaterial, Evaluation, MaterialFile
 from tests.station.conftest import PASSWORD
 from tests.ui.conftest import screenshot
 from tests.ui.test_app_gui import _type, app_factory, pump  # noqa: F401 - shared fixture
 
 pytestmark = pytest.mark.usefixtures("display")
+
+
+def submitted_text(view) -> str:
+    return " ".join(str(w.cget("text")) for w in view.winfo_children() if "label" in str(w))
 
 
 def _choose(box_input, label: str) -> None:
@@ -40,6 +47,7 @@ def test_file_a_case_with_the_keyboard_and_widgets(
     from station.ui.views.evaluation import EvaluationView
     from station.ui.views.home import HomeView
     from station.ui.views.newcase import NewCaseView
+    from station.ui.views.submitted import SubmittedView
 
     preferences.save(station_dir, preferences.Preferences(scan_folder=str(_drop_folder(tmp_path))))
     app = app_factory(station_dir, clock=clock)
@@ -99,6 +107,25 @@ def test_file_a_case_with_the_keyboard_and_widgets(
     assert str(view.submit_button.cget("state")) == "normal", view.problems.get("1.0", "end")
     screenshot(app.root, "new-case-review")
     view.submit_button.invoke()
+    submitted = app.screen
+    assert isinstance(submitted, SubmittedView)
+    case = Case.get()
+    assert case.local_number in submitted_text(submitted)
+    assert len(submitted.print_buttons) == 2  # the receipt and the commitment letter
+    submitted.print_buttons[DocumentKind.RECEIPT].invoke()
+    pump(app, lambda: submitted.printed and "…" not in submitted.message.cget("text"))
+    screenshot(app.root, "submitted")
+    receipt = Path(submitted.printed[0].path)
+    text = subprocess.run(["pdftotext", str(receipt), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert case.local_number in text and "张秀英" in text
+    png = receipt.with_suffix("")
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(receipt),
+                    str(png)], check=True)
+    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", f"{png}-1.png"],
+                             capture_output=True, text=True, check=True).stdout
+    assert decoded.strip() == case.local_number
+    submitted.continue_button.invoke()
     assert isinstance(app.screen, EvaluationView)
     screenshot(app.root, "evaluation")
     app.screen.buttons[next(iter(app.screen.buttons))].invoke()
