@@ -22,6 +22,8 @@ from station.models import Case
 from station.demo import bundled_catalog
 from station.i18n import _
 from station.session import Session, StationPaths
+from station.printing import RenderedPdf, send_to_printer
+from station.ui.presenters.casedetail import CaseDetailPresenter
 from station.ui.presenters.caselist import CaseListPresenter
 from station.ui.presenters.errors import describe
 from station.ui.presenters.evaluation import EvaluationPresenter
@@ -31,6 +33,7 @@ from station.ui.presenters.login import LoginPresenter
 from station.ui.presenters.newcase import NewCasePresenter
 from station.ui.presenters.settings import SettingsPresenter
 from station.ui.presenters.submitted import SubmittedPresenter
+from station.ui.views.casedetail import CaseDetailView
 from station.ui.views.caselist import CaseListView
 from station.ui.views.evaluation import EvaluationView
 from station.ui.views.firstrun import FirstRunView
@@ -120,7 +123,9 @@ class StationApp:
 
     def show_cases(self, title: str, criteria: CaseFilter) -> None:
         presenter = CaseListPresenter(self._require_session(), title, criteria)
-        self.show(lambda master: CaseListView(master, presenter, self.show_home))
+        self.show(lambda master: CaseListView(
+            master, presenter, self.show_home,
+            lambda uuid: self.show_case(uuid, lambda: self.show_cases(title, criteria))))
 
     def show_settings(self) -> None:
         presenter = SettingsPresenter(self._require_session())
@@ -131,21 +136,44 @@ class StationApp:
         self.idle_seconds = self.preferences.idle_minutes * 60
         self.show_home()
 
-    def show_new_case(self) -> None:
+    def show_new_case(self) -> tk.Widget | None:
         if self.session is None:
-            return
+            return None
         presenter = NewCasePresenter(self.session, self.catalog, self.index)
         folder = Path(self.preferences.scan_folder) if self.preferences.scan_folder else None
-        self.show(lambda master: NewCaseView(master, presenter, self.worker, self.clock.today(),
-                                             self._form_tab, self.after_submit, folder))
+        return self.show(lambda master: NewCaseView(
+            master, presenter, self.worker, self.clock.today(), self._form_tab,
+            self.after_submit, folder))
 
     def after_submit(self, case_uuid: str) -> None:
         """Print the receipt (and the commitment letter), then the applicant's rating."""
         session = self._require_session()
         matter = self.catalog.matter(Case.get(Case.uuid == case_uuid).matter_code)
         presenter = SubmittedPresenter(session, case_uuid, matter, self.preferences)
-        self.show(lambda master: SubmittedView(master, presenter, self.worker,
+        self.show(lambda master: SubmittedView(master, presenter, self.worker, self.send_pdf,
                                                lambda: self.rate_intake(case_uuid)))
+
+    def send_pdf(self, pdf: RenderedPdf) -> None:
+        """Print a rendered document on this PC's printer and paper. Raises PrintError."""
+        send_to_printer(Path(pdf.path), self.preferences.printer or None,
+                        self.preferences.paper_size)
+
+    def show_case(self, case_uuid: str, back: Callable[[], None] | None = None) -> None:
+        presenter = CaseDetailPresenter(self._require_session(), self.catalog, case_uuid)
+        self.show(lambda master: CaseDetailView(
+            master, presenter, self.worker, go_back=back or self.show_home,
+            edit=self.edit_case, rate_delivery=self.rate_delivery, send=self.send_pdf))
+
+    def edit_case(self, case_uuid: str) -> None:
+        """Reopen a draft or a returned case in the new-case screen, at its form."""
+        view = self.show_new_case()
+        view.resume(case_uuid)
+
+    def rate_delivery(self, case_uuid: str) -> None:
+        presenter = EvaluationPresenter(self._require_session(), case_uuid,
+                                        EvaluationStage.DELIVERY)
+        self.show(lambda master: EvaluationView(master, presenter,
+                                                lambda: self.show_case(case_uuid)))
 
     def rate_intake(self, case_uuid: str) -> None:
         """The applicant rates the intake (or skips), then back home."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from forms.model import Matter
 from station.i18n import _
 from station.models import Case, DeferredMaterial, MaterialRequirement
 from station.preferences import Preferences
-from station.printing import DocumentKind, Paper, PrintService, RenderedPdf, send_to_printer
+from station.printing import DocumentKind, Paper, PrintService, RenderedPdf
 from station.session import Session
 
 
@@ -45,8 +43,3 @@ class SubmittedPresenter:
         paper = Paper(self._preferences.paper_size)
         return PrintService(self._session).make_pdf(kind, self.case.uuid, self._matter,
                                                     paper=paper)
-
-    def send(self, pdf: RenderedPdf) -> None:
-        """Hand the PDF to the printer. Raises PrintError with what to do."""
-        send_to_printer(Path(pdf.path), self._preferences.printer or None,
-                        self._preferences.paper_size)

@@ -13,7 +13,7 @@ from station.ui.presenters.caselist import CaseListPresenter, Row, columns
 
 class CaseListView(tb.Frame):
     def __init__(self, master: tk.Misc, presenter: CaseListPresenter,
-                 go_home: Callable[[], None]) -> None:
+                 go_home: Callable[[], None], open_case: Callable[[str], None]) -> None:
         super().__init__(master, padding=16)
         self._presenter = presenter
         top = tb.Frame(self)
@@ -30,6 +30,8 @@ class CaseListView(tb.Frame):
             self.table.heading(name, text=name)
             self.table.column(name, width=width, anchor="w")
         self.table.pack(fill="both", expand=True, pady=10)
+        for sequence in ("<Double-1>", "<Return>"):
+            self.table.bind(sequence, lambda _event: self._open(open_case))
         bottom = tb.Frame(self)
         bottom.pack(fill="x")
         tb.Button(bottom, text=_("Previous"), command=lambda: self._show(presenter.previous_page())
@@ -40,6 +42,11 @@ class CaseListView(tb.Frame):
         self.status.pack(side="right")
         self._show(presenter.load())
         self.search.focus_set()
+
+    def _open(self, open_case: Callable[[str], None]) -> None:
+        selected = self.table.focus() or next(iter(self.table.selection()), "")
+        if selected:
+            open_case(selected)
 
     def _show(self, rows: list[Row]) -> None:
         self.table.delete(*self.table.get_children())

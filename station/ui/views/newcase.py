@@ -205,6 +205,14 @@ class NewCaseView(tb.Frame):
             self.message.configure(text=describe(error))
             return
         self.message.configure(text="")
+        self._open_draft()
+
+    def resume(self, case_uuid: str) -> None:
+        """Continue a draft or a returned case (supplement) at its form."""
+        self._presenter.resume(case_uuid)
+        self._open_draft()
+
+    def _open_draft(self) -> None:
         for later in (2, 3, 4):
             self.steps.tab(later, state="normal")
         self.steps.tab(0, state="disabled")

@@ -10,15 +10,17 @@ import ttkbootstrap as tb
 from station.i18n import _
 from station.ui.presenters.errors import describe
 from station.ui.presenters.submitted import SubmittedPresenter
+from station.ui.views.printout import send_and_report
 from station.ui.worker import Worker
 
 
 class SubmittedView(tb.Frame):
     def __init__(self, master: tk.Misc, presenter: SubmittedPresenter, worker: Worker,
-                 on_continue: Callable[[], None]) -> None:
+                 send: Callable[[object], None], on_continue: Callable[[], None]) -> None:
         super().__init__(master, padding=40)
         self._presenter = presenter
         self._worker = worker
+        self._send_pdf = send
         self.printed = []
         tb.Label(self, text=_("Case submitted"), font=("", 20, "bold")).pack(anchor="w")
         tb.Label(self, text=presenter.summary(), wraplength=800, justify="left").pack(
@@ -46,13 +48,7 @@ class SubmittedView(tb.Frame):
     def _send(self, kind, pdf) -> None:  # noqa: ANN001
         self.printed.append(pdf)
         self.print_buttons[kind].configure(state="normal")
-        try:
-            self._presenter.send(pdf)
-        except Exception as error:  # noqa: BLE001 - shown in plain words
-            self.message.configure(text=_("The PDF is ready at {path}, but: {problem}").format(
-                path=pdf.path, problem=describe(error)), bootstyle="warning")
-            return
-        self.message.configure(text=_("Sent to the printer."), bootstyle="success")
+        send_and_report(pdf, self._send_pdf, self.message)
 
     def _failed(self, kind, error: BaseException) -> None:  # noqa: ANN001
         self.print_buttons[kind].configure(state="normal")
