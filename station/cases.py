@@ -71,6 +71,18 @@ class EvaluationLevel(StrEnum):
     VERY_DISSATISFIED = "very_dissatisfied"
 
 
+def level_label(level: EvaluationLevel) -> str:
+    """One of the five levels of 好差评, as the applicant reads it."""
+    labels = {
+        EvaluationLevel.VERY_SATISFIED: _("Very satisfied"),
+        EvaluationLevel.SATISFIED: _("Satisfied"),
+        EvaluationLevel.BASICALLY_SATISFIED: _("Basically satisfied"),
+        EvaluationLevel.DISSATISFIED: _("Dissatisfied"),
+        EvaluationLevel.VERY_DISSATISFIED: _("Very dissatisfied"),
+    }
+    return labels[EvaluationLevel(level)]
+
+
 class EvaluationStage(StrEnum):
     INTAKE = "intake"
     DELIVERY = "delivery"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from pathlib import Path
@@ -101,6 +102,7 @@ class StationApp:
         """Replace the current screen with the one ``build`` makes."""
         if self.screen is not None:
             self.screen.destroy()
+            _collect_tk_garbage()
         self.screen = build(self.body)
         self.screen.pack(fill="both", expand=True)
         return self.screen
@@ -199,6 +201,7 @@ class StationApp:
             self.session = None
         self.worker.shutdown()
         self.root.destroy()
+        _collect_tk_garbage()
 
     def run(self) -> None:
         self.root.mainloop()
@@ -226,6 +229,15 @@ class StationApp:
                 self.lock()
         finally:
             self.root.after(POLL_MS, self._poll)
+
+
+def _collect_tk_garbage() -> None:
+    """Free destroyed widgets' images and variables now, on the UI thread.
+
+    Left to the garbage collector they may be finalised on a worker thread, whose Tk calls
+    then wait for an event loop that is not its own.
+    """
+    gc.collect()
 
 
 def _enlarge_fonts(scale: float) -> None:

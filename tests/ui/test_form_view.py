@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import datetime
 import gettext
 
@@ -46,6 +48,7 @@ def root():
     window.update()
     yield window
     window.destroy()
+    gc.collect()  # finalise its images on this thread, never on a later test's worker
 
 
 def _form(root, code: str, answers: dict | None = None, calls: list | None = None,

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from station.cases import EvaluationLevel, EvaluationStage
+from station.cases import EvaluationLevel, EvaluationStage, level_label
 from station.i18n import _
 from station.session import Session
 
 
 def levels() -> list[tuple[EvaluationLevel, str]]:
     """The five levels, best first, as the applicant reads them."""
-    return [
-        (EvaluationLevel.VERY_SATISFIED, _("Very satisfied")),
-        (EvaluationLevel.SATISFIED, _("Satisfied")),
-        (EvaluationLevel.BASICALLY_SATISFIED, _("Basically satisfied")),
-        (EvaluationLevel.DISSATISFIED, _("Dissatisfied")),
-        (EvaluationLevel.VERY_DISSATISFIED, _("Very dissatisfied")),
-    ]
+    return [(level, level_label(level)) for level in EvaluationLevel]
 
 
 class EvaluationPresenter:
