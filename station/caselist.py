@@ -1,30 +1,31 @@
 """The case list: filters, search by name / ID number / phone / case number, keyset paging.
 
 Paging walks the (created_at, id) index from a cursor instead of using OFFSET, so page 2,000
-costs what page 1 costs, also at 100,000 cases. A page must never fetch and sort every match:
-a filter or search text that matches many cases is kept from driving the query (its index is
-left out), so that SQLite walks the cases newest first and stops at a full page; one that
-matches few drives it through its index, and the few matches are sorted. ``bench/store.py``
-measures both kinds (``docs/benchmarks.md``).
+costs what page 1 costs, also at 100,000 cases. A page never fetches and sorts thousands of
+matches: when every condition of the filter matches many cases, none may use its index
+(``+column``), so SQLite walks the cases newest first and stops at a full page; otherwise the
+condition with the fewest matches drives the query through its index and only those are
+sorted, unless the newest cases already hold a full page. ``bench/store.py`` measures each
+way (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
-from peewee import SQL, NodeList, Tuple
+from peewee import SQL, Expression, NodeList, Tuple
 
 from station.clock import CHINA
 from station.lifecycle import CaseState
 from station.models import Agent, Applicant, Case
 
 
-# Above this many matching cases or applicants a filter no longer drives a page's query.
-_FEW = 1000
-# Case numbers follow the filing order, so the cases matching a number prefix sit together
-# in the table and cost less to fetch and sort: more of them still drive the query.
-_FEW_NUMBERED = 5000
+# A condition with more matches than this never drives a page's query.
+_FEW = 2000
+# How many of the newest cases are looked at first when a condition could drive the query.
+_GLANCE = 1000
 
 
 @dataclass(frozen=True)
@@ -70,16 +71,22 @@ def list_cases(
     criteria: CaseFilter = CaseFilter(), after: Cursor | None = None, size: int = 50
 ) -> CasePage:
     """One page of cases, newest first."""
-    conditions = _conditions(criteria, newest_first=True)
+    parts = _parts(criteria, sized=True)
     if after is not None:
-        conditions.append(Tuple(Case.created_at, Case.id) < Tuple(after.created_at, after.case_id))
+        parts.append(_after(after))
     query = (
         Case.select(Case, Applicant.name)
         .join(Applicant)
         .order_by(Case.created_at.desc(), Case.id.desc())
         .limit(size + 1)
     )
-    cases = list(_where(query, conditions))
+    walk = [part.indexed if part.ordered else part.unindexed for part in parts]
+    driver = _driver(parts)
+    if driver is None:
+        cases = list(_where(query, walk))
+    else:
+        glanced = _glance(query, walk, after, size) if driver.matches > size else None
+        cases = glanced or list(_where(query, _driven(driver, parts)))
     more = len(cases) > size
     cases = cases[:size]
     rows = [_row(case) for case in cases]
@@ -89,7 +96,7 @@ def list_cases(
 
 def count_cases(criteria: CaseFilter = CaseFilter()) -> int:
     """How many cases match."""
-    return _where(Case.select(), _conditions(criteria)).count()
+    return _where(Case.select(), [part.indexed for part in _parts(criteria)]).count()
 
 
 def _row(case: Case) -> CaseRow:
@@ -108,41 +115,101 @@ def _where(query, conditions: list):  # noqa: ANN001, ANN202 - peewee queries
     return query.where(*conditions) if conditions else query
 
 
-def _conditions(criteria: CaseFilter, newest_first: bool = False) -> list:
-    """The filter as conditions; ``newest_first`` shapes them for one page (see the module)."""
+@dataclass(frozen=True)
+class _Part:
+    """One condition of a filter in two equivalent forms: ``indexed`` lets SQLite use an index
+    for it, ``unindexed`` makes it test rows only. ``matches`` (counted up to _FEW + 1, for a
+    page) makes it a candidate to drive the query; ``ordered`` says that its index also gives
+    the cases newest first."""
+
+    indexed: Any
+    unindexed: Any
+    matches: int | None = None
+    ordered: bool = False
+
+
+def _driver(parts: list[_Part]) -> _Part | None:
+    """The part with the fewest matches, if it has few."""
+    few = [part for part in parts if part.matches is not None and part.matches <= _FEW]
+    return min(few, key=lambda part: part.matches, default=None)
+
+
+def _driven(driver: _Part, parts: list[_Part]) -> list:
+    """Conditions that let only ``driver`` (and parts that keep its order) use an index."""
+    keep = driver.ordered
+    return [
+        part.indexed if part is driver or (keep and part.ordered) else part.unindexed
+        for part in parts
+    ]
+
+
+def _glance(
+    query, walk: list, after: Cursor | None, size: int  # noqa: ANN001 - a peewee query
+) -> list[Case] | None:
+    """The page, if the newest _GLANCE cases (after ``after``) hold a full one."""
+    newest = Case.select(Case.id).order_by(Case.created_at.desc(), Case.id.desc())
+    if after is not None:
+        newest = newest.where(_after(after).indexed)
+    cases = list(query.where(*walk, Case.id.in_(newest.limit(_GLANCE))))
+    return cases if len(cases) > size else None
+
+
+def _parts(criteria: CaseFilter, sized: bool = False) -> list[_Part]:
+    """The filter's conditions; ``sized`` counts the matches of those that may drive a page."""
     found = []
     states = [str(s) for s in criteria.states]
-    if len(states) == 1:  # the (state, created_at) index keeps the order
-        found.append(Case.state.in_(states))
-    elif states:
-        found.append(_matching(Case.state, states, newest_first))
+    if states:  # one state: the (state, created_at) index keeps the order
+        found.append(_in(Case.state, states, sized, ordered=len(states) == 1))
     if criteria.matter_code:
-        found.append(_matching(Case.matter_code, [criteria.matter_code], newest_first))
+        found.append(_in(Case.matter_code, [criteria.matter_code], sized))
     if criteria.agent_login:
         agents = Agent.select(Agent.id).where(Agent.login == criteria.agent_login)
-        found.append(_matching(Case.agent, agents, newest_first))
+        found.append(_in(Case.agent, agents, sized))
     if criteria.created_from:
-        found.append(Case.created_at >= _utc_start(criteria.created_from))
+        found.append(_created(">=", _utc_start(criteria.created_from)))
     if criteria.created_to:
-        found.append(Case.created_at < _utc_start(criteria.created_to + timedelta(days=1)))
+        found.append(_created("<", _utc_start(criteria.created_to + timedelta(days=1))))
     if criteria.promised_from:
-        found.append(Case.promised_date >= criteria.promised_from)
+        found.append(_unindexable(Case.promised_date >= criteria.promised_from))
     if criteria.promised_to:
-        found.append(Case.promised_date <= criteria.promised_to)
+        found.append(_unindexable(Case.promised_date <= criteria.promised_to))
     if criteria.text and criteria.text.strip():
-        found.append(_text_condition(criteria.text.strip(), newest_first))
+        found.append(_text_part(criteria.text.strip(), sized))
     return found
 
 
+def _in(column, values, sized: bool, ordered: bool = False) -> _Part:  # noqa: ANN001
+    indexed = column.in_(values)
+    matches = _count(Case.select(Case.id).where(indexed)) if sized else None
+    return _Part(indexed, _unindexed(column).in_(values), matches, ordered)
+
+
+def _created(op: str, moment: datetime) -> _Part:
+    """A bound on the creation time: it narrows a walk newest first, so it keeps the order."""
+    indexed = Expression(Case.created_at, op, moment)
+    return _Part(indexed, Expression(_unindexed(Case.created_at), op, moment), ordered=True)
+
+
+def _unindexable(condition) -> _Part:  # noqa: ANN001 - a peewee expression
+    """A condition on a column without an index: tested row by row either way."""
+    return _Part(condition, condition)
+
+
+def _after(cursor: Cursor) -> _Part:
+    key = Tuple(cursor.created_at, cursor.case_id)
+    unindexed = Tuple(_unindexed(Case.created_at), _unindexed(Case.id)) < key
+    return _Part(Tuple(Case.created_at, Case.id) < key, unindexed, ordered=True)
+
+
 def _prefix(column, text: str):  # noqa: ANN001, ANN202 - peewee expressions
-    return (column >= text) & (column < text + "\uffff")
+    return (column >= text) & (column < text + "\U0010ffff")
 
 
-def _text_condition(text: str, newest_first: bool):  # noqa: ANN202 - a peewee expression
+def _text_part(text: str, sized: bool) -> _Part:
     """Cases whose number, or whose applicant's name, ID number or phone, starts with ``text``.
 
     Every reading is tried: a landline (``010-…``) and a Latin name (``Jean-Pierre``) hold
-    a hyphen like a case number, and a station code may start with a digit. For a page, many
+    a hyphen like a case number, and a station code may start with a digit. Unindexed, many
     matching applicants (a surname, a region code) are tested on the joined applicant row
     instead of being collected first.
     """
@@ -154,30 +221,25 @@ def _text_condition(text: str, newest_first: bool):  # noqa: ANN202 - a peewee e
         | _prefix(Applicant.phone, text)
     )
     people = Applicant.select(Applicant.id).where(person)
-    if not newest_first:
-        return numbered | Case.applicant.in_(people)
-    if _many(people, _FEW):
-        return numbered | person
-    if _many(Case.select(Case.id).where(numbered), _FEW_NUMBERED):
-        return numbered | _unindexed(Case.applicant).in_(people)
-    return numbered | Case.applicant.in_(people)
+    indexed = numbered | Case.applicant.in_(people)
+    if not sized:
+        return _Part(indexed, indexed)
+    applicants = _count(people)
+    if applicants > _FEW:
+        unindexed = numbered | person
+    else:
+        unindexed = numbered | _unindexed(Case.applicant).in_(people)
+    matches = applicants + _count(Case.select(Case.id).where(numbered))
+    return _Part(indexed, unindexed, matches)
 
 
-def _matching(column, values, newest_first: bool):  # noqa: ANN001, ANN202 - peewee nodes
-    """``column IN values``, left out of the indexes when a page's many matches would be sorted."""
-    condition = column.in_(values)
-    if newest_first and _many(Case.select(Case.id).where(condition), _FEW):
-        return _unindexed(column).in_(values)
-    return condition
-
-
-def _many(query, few: int) -> bool:  # noqa: ANN001 - a peewee query
-    """Whether ``query`` finds more than ``few`` rows (it reads at most one more)."""
-    return query.limit(few + 1).count() > few
+def _count(query) -> int:  # noqa: ANN001 - a peewee query
+    """How many rows ``query`` finds, counting no further than _FEW + 1."""
+    return query.limit(_FEW + 1).count()
 
 
 def _unindexed(column):  # noqa: ANN001, ANN202 - peewee nodes
-    """``+column``: SQLite's way to keep any index on ``column`` from driving a query."""
+    """``+column``: SQLite's way to keep any index on ``column`` from serving a condition."""
     return NodeList((SQL("+"), column), glue="")
 
 
