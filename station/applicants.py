@@ -101,7 +101,7 @@ class ApplicantService:
             text = text.upper()  # the X of an ID number
         condition = None
         for column in columns:
-            match = (column >= text) & (column < text + "\uffff")
+            match = (column >= text) & (column < text + "\U0010ffff")
             condition = match if condition is None else condition | match
         query = Applicant.select().where(condition).order_by(Applicant.name).limit(limit)
         with self._ctx.atomic():

@@ -173,7 +173,7 @@ class CaseService:
         prefix = f"{self._ctx.station.code}-{to_local(now):%Y%m%d}-"
         last = (
             Case.select(Case.local_number)
-            .where((Case.local_number >= prefix) & (Case.local_number < prefix + "\uffff"))
+            .where((Case.local_number >= prefix) & (Case.local_number < prefix + "\U0010ffff"))
             .order_by(Case.local_number.desc())
             .limit(1)
             .scalar()

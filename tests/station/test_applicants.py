@@ -249,3 +249,9 @@ def test_every_prefix_of_a_saved_id_number_finds_it(session, number, cut) -> Non
     found = session.applicants.search(number[:cut].lower(), limit=1000)
     assert saved.uuid in {f.uuid for f in found}
     assert Applicant.select().where(Applicant.id_number == number).count() == 1
+
+
+def test_search_finds_names_with_characters_beyond_the_basic_plane(session) -> None:
+    rare = "王\U00020000明"  # a CJK Extension B character, as in rare given names
+    session.applicants.save(ApplicantInput(name=rare))
+    assert [a.name for a in session.applicants.search("王")] == [rare]
