@@ -30,6 +30,7 @@ from station.ui.presenters.errors import describe
 from station.ui.presenters.evaluation import EvaluationPresenter
 from station.ui.presenters.firstrun import FirstRunPresenter
 from station.ui.presenters.home import HomePresenter
+from station.ui.presenters.ledger import LedgerPresenter
 from station.ui.presenters.login import LoginPresenter
 from station.ui.presenters.newcase import NewCasePresenter
 from station.ui.presenters.settings import SettingsPresenter
@@ -39,6 +40,7 @@ from station.ui.views.caselist import CaseListView
 from station.ui.views.evaluation import EvaluationView
 from station.ui.views.firstrun import FirstRunView
 from station.ui.views.home import HomeView
+from station.ui.views.ledger import LedgerView
 from station.ui.views.login import LoginView
 from station.ui.views.newcase import NewCaseView, build_form_tab
 from station.ui.views.settings import SettingsView
@@ -120,7 +122,7 @@ class StationApp:
     def show_home(self) -> None:
         presenter = HomePresenter(self._require_session(), self.calendar)
         self.show(lambda master: HomeView(master, presenter, self.show_cases, self.show_new_case,
-                                          self.show_settings))
+                                          self.show_settings, self.show_ledger))
         self.statusbar.configure(text=presenter.sync_status().text())
 
     def show_cases(self, title: str, criteria: CaseFilter) -> None:
@@ -128,6 +130,10 @@ class StationApp:
         self.show(lambda master: CaseListView(
             master, presenter, self.show_home,
             lambda uuid: self.show_case(uuid, lambda: self.show_cases(title, criteria))))
+
+    def show_ledger(self) -> None:
+        presenter = LedgerPresenter(self._require_session())
+        self.show(lambda master: LedgerView(master, presenter, self.worker, self.show_home))
 
     def show_settings(self) -> None:
         presenter = SettingsPresenter(self._require_session())

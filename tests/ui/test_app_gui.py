@@ -153,3 +153,29 @@ def test_settings_are_saved_and_a_backup_is_made(
     view.backup_to(tmp_path / "backup.zip")
     pump(app, lambda: str(view.backup_button.cget("state")) == "normal")
     assert (tmp_path / "backup.zip").stat().st_size > 0
+
+
+def test_ledger_screen_exports_the_month(
+    station_dir: Path, app_factory, clock, session, draft, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from station.ui.views.home import HomeView
+    from station.ui.views.ledger import LedgerView
+    from tests.station.conftest import PASSWORD
+
+    session.close()
+    app = app_factory(station_dir, clock=clock)
+    _type(app.screen.password, PASSWORD)
+    app.screen.submit()
+    pump(app, lambda: isinstance(app.screen, HomeView))
+    app.screen.ledger.invoke()
+    view = app.screen
+    assert isinstance(view, LedgerView)
+    assert view.start.get() == "2026-11-01" and view.end.get() == "2026-11-30"
+    view.export_to(tmp_path / "ledger.xlsx")
+    pump(app, lambda: str(view.export_button.cget("state")) == "normal")
+    screenshot(app.root, "ledger")
+    sheet = load_workbook(tmp_path / "ledger.xlsx").active
+    assert draft.local_number in [str(c.value) for row in sheet.iter_rows() for c in row]
+    assert float(view.progress.cget("value")) == float(view.progress.cget("maximum"))

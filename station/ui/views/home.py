@@ -20,6 +20,7 @@ class HomeView(tb.Frame):
         open_list: Callable[[str, CaseFilter], None],
         new_case: Callable[[], None],
         settings: Callable[[], None],
+        ledger: Callable[[], None],
     ) -> None:
         super().__init__(master, padding=24)
         self._presenter = presenter
@@ -32,6 +33,8 @@ class HomeView(tb.Frame):
         self.new_case.pack(side="right")
         self.settings = tb.Button(top, text=_("Settings"), bootstyle="link", command=settings)
         self.settings.pack(side="right", padx=8)
+        self.ledger = tb.Button(top, text=_("Ledger"), bootstyle="link", command=ledger)
+        self.ledger.pack(side="right")
         self.grid_frame = tb.Frame(self)
         self.grid_frame.pack(fill="both", expand=True, pady=16)
         self.tiles: dict[str, tb.Button] = {}
