@@ -151,7 +151,7 @@ class StationApp:
         folder = Path(self.preferences.scan_folder) if self.preferences.scan_folder else None
         return self.show(lambda master: NewCaseView(
             master, presenter, self.worker, self.clock.today(), self._form_tab,
-            self.after_submit, folder))
+            self.after_submit, folder, go_home=self.show_home))
 
     def after_submit(self, case_uuid: str) -> None:
         """Print the receipt (and the commitment letter), then the applicant's rating."""
@@ -202,6 +202,10 @@ class StationApp:
         self.show_login(locked_login=login)
 
     def quit(self) -> None:
+        """Close the window; what the form holds is saved first."""
+        form_view = getattr(self.screen, "form_view", None)
+        if form_view is not None:
+            form_view.commit()
         if self.session is not None:
             self.session.close()
             self.session = None

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import tkinter as tk
+
 import pytest
 
 from station.clock import FixedClock
@@ -44,7 +46,11 @@ def app_factory(tmp_path: Path):
 
     yield make
     for app in made:
-        if app.root.winfo_exists():
+        try:
+            alive = app.root.winfo_exists()
+        except tk.TclError:  # the test closed the window itself
+            alive = False
+        if alive:
             app.quit()
 
 

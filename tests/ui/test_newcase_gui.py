@@ -137,3 +137,26 @@ def test_file_a_case_with_the_keyboard_and_widgets(
     assert MaterialFile.select().where(MaterialFile.case == case).count() == 2
     assert DeferredMaterial.select().count() == 1
     assert Evaluation.get(Evaluation.case == case).level == "very_satisfied"
+
+
+def test_closing_the_window_keeps_what_was_typed(
+    station_dir: Path, app_factory, clock  # noqa: F811
+) -> None:
+    from station.ui.views.home import HomeView
+
+    app = app_factory(station_dir, clock=clock)
+    _type(app.screen.password, PASSWORD)
+    app.screen.submit()
+    pump(app, lambda: isinstance(app.screen, HomeView))
+    view = app.show_new_case()
+    view.matters.selection_set("FL-LNYD-001")
+    app.root.update()
+    view.choose_button.invoke()
+    _type(view.fields["name"], "张秀英")
+    view.start_button.invoke()
+    entry = view.form_view.rows["emergency_contact"].input.entry
+    entry.insert(0, "李建国")  # typed, never left: only the close can save it
+    app.quit()
+    from station.models import Case
+
+    assert Case.get().answers["emergency_contact"] == "李建国"

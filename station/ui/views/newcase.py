@@ -49,6 +49,7 @@ class NewCaseView(tb.Frame):
         form_factory: Callable[[tk.Misc, NewCasePresenter], tk.Widget],
         on_submitted: Callable[[str], None],
         scan_folder: Path | None = None,
+        go_home: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(master, padding=12)
         self._presenter = presenter
@@ -60,6 +61,9 @@ class NewCaseView(tb.Frame):
         self.scan_events: queue.Queue = queue.Queue()
         self.watcher = ScanFolderWatcher(scan_folder, self.scan_events) if scan_folder else None
         self._arrived: dict[str, ScanArrived] = {}
+        if go_home is not None:
+            tb.Button(self, text=_("← Home (the draft is kept)"), bootstyle="link",
+                      command=self._leaving(go_home)).pack(anchor="w")
         self.steps = tb.Notebook(self)
         self.steps.pack(fill="both", expand=True)
         self.matter_tab = self._build_matter_tab()
@@ -82,6 +86,14 @@ class NewCaseView(tb.Frame):
             self.watcher.start()
             self.after(200, self._drain_scans)
         self.bind("<Destroy>", self._destroyed, add="+")
+
+    def _leaving(self, go_home: Callable[[], None]) -> Callable[[], None]:
+        def leave() -> None:
+            if self.form_view is not None:
+                self.form_view.commit()
+            go_home()
+
+        return leave
 
     def _tab_changed(self) -> None:
         """Save what the form holds when the agent leaves it; show the materials fresh."""
