@@ -13,16 +13,19 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 import platformdirs
 
 from forms.errors import FormsError
-from station import __version__, audit, i18n, session as sessions
+from station import __version__, i18n, roles
 from station.errors import StationError
 from station.i18n import _
-from station.keyfile import KeyFile
+from station.paths import StationPaths
+
+if TYPE_CHECKING:
+    from station.session import Session
 
 APP_NAME = "village-station"
 # 2 is click's usage error; a broken audit chain gets its own code.
@@ -79,16 +82,18 @@ class Settings:
     """What every command gets: where the data is."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.paths = sessions.StationPaths(data_dir)
+        self.paths = StationPaths(data_dir)
 
     def login(
         self, user: str | None, password_file: Path | None, password: str | None = None
-    ) -> sessions.Session:
+    ) -> Session:
         self.require_station()
         login_name = user or self._only_login()
         if password is None:
             password = _read_secret(password_file, "STATION_PASSWORD", _("Password"))
-        return sessions.login(self.paths.root, login_name, password)
+        from station.session import login
+
+        return login(self.paths.root, login_name, password)
 
     def require_station(self) -> None:
         """Exit with one line when the data directory holds no station at all."""
@@ -101,6 +106,8 @@ class Settings:
             )
 
     def _only_login(self) -> str:
+        from station.keyfile import KeyFile
+
         logins = KeyFile.load(self.paths.keys).logins()
         if len(logins) != 1:
             _fail(_("Several agents can log in here: say which with --user."))
@@ -169,6 +176,8 @@ def init(
     new_password_file: Path | None,
 ) -> None:
     password = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("Password"), confirm=True)
+    from station import session as sessions
+
     setup = sessions.StationSetup(
         code=code,
         name=name,
@@ -194,8 +203,8 @@ def user() -> None:
 @click.option("--name", "display_name", prompt=True, help=_("Full name of the agent."))
 @click.option(
     "--role",
-    type=click.Choice([sessions.AGENT, sessions.SUPERVISOR]),
-    default=sessions.AGENT,
+    type=click.Choice([roles.AGENT, roles.SUPERVISOR]),
+    default=roles.AGENT,
     show_default=True,
     help=_("What the agent may do; supervisors also manage agents."),
 )
@@ -278,7 +287,9 @@ def user_passwd(
         settings.require_station()
         code = _read_secret(None, "STATION_RECOVERY_CODE", _("Recovery code"))
         new = _read_secret(new_password_file, "STATION_NEW_PASSWORD", _("New password"), True)
-        sessions.recover_password(settings.paths.root, code, login_name, new)
+        from station.session import recover_password
+
+        recover_password(settings.paths.root, code, login_name, new)
     else:
         current = _read_secret(password_file, "STATION_PASSWORD", _("Current password"))
         with settings.login(user, None, current) as session:
@@ -303,6 +314,8 @@ def audit_group() -> None:
 @handle_errors
 def audit_verify(settings: Settings, user: str | None, password_file: Path | None) -> None:
     with settings.login(user, password_file):
+        from station import audit
+
         result = audit.verify()
     if result.ok:
         click.echo(_("Audit log intact: {n} entries.").format(n=result.entries))

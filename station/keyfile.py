@@ -10,10 +10,7 @@ The format lives in :mod:`station.keyformat`; the reasons in ``docs/adr/0001-key
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import x25519
 
 from station import keyformat as fmt
+from station.atomic import write_atomically  # noqa: F401 - part of this module's API
 from station.errors import StationError
 from station.i18n import _
 from station.keyformat import KdfParams
@@ -125,30 +123,6 @@ class DataKeys:
 
     current: bytes = field(repr=False)
     pending: bytes | None = field(default=None, repr=False)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` (mode 0600): after a crash, the old file or the new one.
-
-    Raises OSError.
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    if os.name == "posix":
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
 
 
 class _UnsealError(Exception):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from station.errors import StationError
 from station.i18n import _
-from station.keyfile import write_atomically
+from station.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 

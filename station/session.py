@@ -24,13 +24,14 @@ from station.errors import StationError
 from station.i18n import _
 from station.keyfile import KdfParams, KeyFile, WrongPasswordError
 from station.materials import MaterialService
+from station.paths import StationPaths
+from station.roles import AGENT, SUPERVISOR
 from station.models import Agent, Station
 from station.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
-SUPERVISOR, AGENT = "supervisor", "agent"
 _STATION_CODE = re.compile(r"^[A-Z0-9]{2,20}$")
 _LOGIN = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 
@@ -47,32 +48,6 @@ class PermissionDeniedError(StationError):
 class AgentDisabledError(StationError):
     def __init__(self) -> None:
         super().__init__(_("This agent account is disabled. Ask the station supervisor."))
-
-
-@dataclass(frozen=True)
-class StationPaths:
-    """Where a station keeps its files."""
-
-    root: Path
-
-    @property
-    def db(self) -> Path:
-        return self.root / "station.db"
-
-    @property
-    def keys(self) -> Path:
-        return self.root / "station.keys"
-
-    @property
-    def throttle(self) -> Path:
-        return self.root / "login.throttle"
-
-    @property
-    def materials(self) -> Path:
-        return self.root / "materials"
-
-    def exists(self) -> bool:
-        return self.keys.exists() or self.db.exists()
 
 
 @dataclass(frozen=True)

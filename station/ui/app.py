@@ -1,4 +1,8 @@
-"""The station window: one screen at a time, a status bar, the idle lock, the worker queue."""
+"""The station window: one screen at a time, a status bar, the idle lock, the worker queue.
+
+Only what the login screen needs is imported at start-up; every other screen, the store
+and the catalog load when first used (the cold-start benchmark is bench/ui_start.py).
+"""
 
 from __future__ import annotations
 
@@ -6,46 +10,27 @@ import gc
 import logging
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import tkinter as tk
 import tkinter.font as tkfont
 
 import ttkbootstrap as tb
 
-from forms.calendar import WorkCalendar
-from forms.search import CatalogIndex
-from station.caselist import CaseFilter
-from station.cases import EvaluationStage
 from station import preferences
 from station.clock import Clock
-from station.models import Case
-from station.demo import bundled_catalog
 from station.i18n import _
-from station.session import Session, StationPaths
-from station.printing import RenderedPdf, send_to_printer
-from station.ui.presenters.casedetail import CaseDetailPresenter
-from station.ui.presenters.caselist import CaseListPresenter
+from station.paths import StationPaths
 from station.ui.presenters.errors import describe
-from station.ui.presenters.evaluation import EvaluationPresenter
-from station.ui.presenters.firstrun import FirstRunPresenter
-from station.ui.presenters.home import HomePresenter
-from station.ui.presenters.ledger import LedgerPresenter
 from station.ui.presenters.login import LoginPresenter
-from station.ui.presenters.newcase import NewCasePresenter
-from station.ui.presenters.settings import SettingsPresenter
-from station.ui.presenters.submitted import SubmittedPresenter
-from station.ui.views.casedetail import CaseDetailView
-from station.ui.views.caselist import CaseListView
-from station.ui.views.evaluation import EvaluationView
-from station.ui.views.firstrun import FirstRunView
-from station.ui.views.home import HomeView
-from station.ui.views.ledger import LedgerView
 from station.ui.views.login import LoginView
-from station.ui.views.newcase import NewCaseView, build_form_tab
-from station.ui.views.settings import SettingsView
-from station.ui.views.submitted import SubmittedView
 from station.ui.worker import Worker
+
+if TYPE_CHECKING:
+    from station.caselist import CaseFilter
+    from station.printing import RenderedPdf
+    from station.session import Session
+    from station.ui.presenters.newcase import NewCasePresenter
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +52,8 @@ class StationApp:
         self.clock = clock or Clock()
         self.preferences = preferences.load(self.paths.root)
         self.idle_seconds = (idle_minutes or self.preferences.idle_minutes) * 60
-        self.calendar = WorkCalendar.bundled()
-        self.catalog = bundled_catalog()
-        self.index = CatalogIndex(self.catalog.matters.values())
+        self.catalog = None  # loaded on first use: see _catalog()
+        self.index = None
         self.worker = Worker()
         self.session: Session | None = None
         self.root = tb.Window(title=_("Village Convenience Station"), themename="bootstrap-light",
@@ -97,6 +81,9 @@ class StationApp:
         if self.paths.exists():
             self.show_login()
         else:
+            from station.ui.presenters.firstrun import FirstRunPresenter
+            from station.ui.views.firstrun import FirstRunView
+
             presenter = FirstRunPresenter(self.paths.root, self.clock)
             self.show(lambda master: FirstRunView(master, presenter, self.worker, self.show_login))
 
@@ -120,22 +107,35 @@ class StationApp:
         self.show_home()
 
     def show_home(self) -> None:
-        presenter = HomePresenter(self._require_session(), self.calendar)
+        from forms.calendar import WorkCalendar
+        from station.ui.presenters.home import HomePresenter
+        from station.ui.views.home import HomeView
+
+        presenter = HomePresenter(self._require_session(), WorkCalendar.bundled())
         self.show(lambda master: HomeView(master, presenter, self.show_cases, self.show_new_case,
                                           self.show_settings, self.show_ledger))
         self.statusbar.configure(text=presenter.sync_status().text())
 
     def show_cases(self, title: str, criteria: CaseFilter) -> None:
+        from station.ui.presenters.caselist import CaseListPresenter
+        from station.ui.views.caselist import CaseListView
+
         presenter = CaseListPresenter(self._require_session(), title, criteria)
         self.show(lambda master: CaseListView(
             master, presenter, self.show_home,
             lambda uuid: self.show_case(uuid, lambda: self.show_cases(title, criteria))))
 
     def show_ledger(self) -> None:
+        from station.ui.presenters.ledger import LedgerPresenter
+        from station.ui.views.ledger import LedgerView
+
         presenter = LedgerPresenter(self._require_session())
         self.show(lambda master: LedgerView(master, presenter, self.worker, self.show_home))
 
     def show_settings(self) -> None:
+        from station.ui.presenters.settings import SettingsPresenter
+        from station.ui.views.settings import SettingsView
+
         presenter = SettingsPresenter(self._require_session())
         self.show(lambda master: SettingsView(master, presenter, self.worker, self._settings_done))
 
@@ -147,6 +147,10 @@ class StationApp:
     def show_new_case(self) -> tk.Widget | None:
         if self.session is None:
             return None
+        from station.ui.presenters.newcase import NewCasePresenter
+        from station.ui.views.newcase import NewCaseView
+
+        self._catalog()
         presenter = NewCasePresenter(self.session, self.catalog, self.index)
         folder = Path(self.preferences.scan_folder) if self.preferences.scan_folder else None
         return self.show(lambda master: NewCaseView(
@@ -155,7 +159,12 @@ class StationApp:
 
     def after_submit(self, case_uuid: str) -> None:
         """Print the receipt (and the commitment letter), then the applicant's rating."""
+        from station.models import Case
+        from station.ui.presenters.submitted import SubmittedPresenter
+        from station.ui.views.submitted import SubmittedView
+
         session = self._require_session()
+        self._catalog()
         matter = self.catalog.matter(Case.get(Case.uuid == case_uuid).matter_code)
         presenter = SubmittedPresenter(session, case_uuid, matter, self.preferences)
         self.show(lambda master: SubmittedView(master, presenter, self.worker, self.send_pdf,
@@ -163,10 +172,16 @@ class StationApp:
 
     def send_pdf(self, pdf: RenderedPdf) -> None:
         """Print a rendered document on this PC's printer and paper. Raises PrintError."""
+        from station.printing import send_to_printer
+
         send_to_printer(Path(pdf.path), self.preferences.printer or None,
                         self.preferences.paper_size)
 
     def show_case(self, case_uuid: str, back: Callable[[], None] | None = None) -> None:
+        from station.ui.presenters.casedetail import CaseDetailPresenter
+        from station.ui.views.casedetail import CaseDetailView
+
+        self._catalog()
         presenter = CaseDetailPresenter(self._require_session(), self.catalog, case_uuid)
         self.show(lambda master: CaseDetailView(
             master, presenter, self.worker, go_back=back or self.show_home,
@@ -178,6 +193,10 @@ class StationApp:
         view.resume(case_uuid)
 
     def rate_delivery(self, case_uuid: str) -> None:
+        from station.cases import EvaluationStage
+        from station.ui.presenters.evaluation import EvaluationPresenter
+        from station.ui.views.evaluation import EvaluationView
+
         presenter = EvaluationPresenter(self._require_session(), case_uuid,
                                         EvaluationStage.DELIVERY)
         self.show(lambda master: EvaluationView(master, presenter,
@@ -185,10 +204,27 @@ class StationApp:
 
     def rate_intake(self, case_uuid: str) -> None:
         """The applicant rates the intake (or skips), then back home."""
+        from station.cases import EvaluationStage
+        from station.ui.presenters.evaluation import EvaluationPresenter
+        from station.ui.views.evaluation import EvaluationView
+
         presenter = EvaluationPresenter(self._require_session(), case_uuid, EvaluationStage.INTAKE)
         self.show(lambda master: EvaluationView(master, presenter, self.show_home))
 
+    def _catalog(self) -> None:
+        """Load the bundled catalog and its search index once, when first needed."""
+        if self.catalog is None:
+            from station.demo import bundled_catalog
+
+            self.catalog = bundled_catalog()
+        if self.index is None:
+            from forms.search import CatalogIndex
+
+            self.index = CatalogIndex(self.catalog.matters.values())
+
     def _form_tab(self, master: tk.Misc, presenter: NewCasePresenter) -> tk.Widget:
+        from station.ui.views.newcase import build_form_tab
+
         scale = LARGE_FONT_SCALE if self.preferences.large_font else 1.0
         return build_form_tab(master, presenter, scale=scale)
 

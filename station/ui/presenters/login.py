@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from station import session as sessions
 from station.clock import Clock
 from station.keyfile import KeyFile
+from station.paths import StationPaths
 from station.throttle import LockedOutError
+
+if TYPE_CHECKING:
+    from station.session import Session
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class LoginPresenter:
     """State of the login screen; ``login`` is slow (Argon2id) and runs on the worker."""
 
     def __init__(self, data_dir: Path, clock: Clock, locked_login: str | None = None) -> None:
-        self._paths = sessions.StationPaths(Path(data_dir))
+        self._paths = StationPaths(Path(data_dir))
         self._clock = clock
         self.locked_login = locked_login
 
@@ -31,8 +35,13 @@ class LoginPresenter:
         selected = self.locked_login or (logins[0] if len(logins) == 1 else None)
         return LoginState(logins, selected)
 
-    def login(self, login_name: str, password: str) -> sessions.Session:
-        """Open a session. Raises the key file's WrongPasswordError, LockedOutError, ..."""
+    def login(self, login_name: str, password: str) -> Session:
+        """Open a session (on the worker: the store's modules load here, not at start-up).
+
+        Raises the key file's WrongPasswordError, LockedOutError, ...
+        """
+        from station import session as sessions
+
         return sessions.login(self._paths.root, login_name, password, clock=self._clock)
 
     @staticmethod

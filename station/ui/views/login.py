@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import tkinter as tk
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import ttkbootstrap as tb
 
 from station.i18n import _
-from station.session import Session
 from station.ui.presenters.errors import describe
 from station.ui.presenters.login import LoginPresenter
 from station.ui.worker import Worker
+
+if TYPE_CHECKING:
+    from station.session import Session
 
 
 class LoginView(tb.Frame):
