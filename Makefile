@@ -21,9 +21,11 @@ run: venv
 test: system-deps venv
 	$(PY) -m pytest -n auto
 
-bench: venv
+bench: system-deps venv
 	$(PY) bench/store.py
 	$(PY) bench/forms.py
+	$(PY) bench/scans.py
+	$(PY) bench/ui_start.py
 
 # Re-extract the messages, merge them into the zh_CN catalog and compile it.
 locale: venv
