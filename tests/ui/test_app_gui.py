@@ -27,6 +27,16 @@ def pump(app, until: Callable[[], bool], rounds: int = 2000) -> None:
     raise AssertionError("the window never reached the expected state")
 
 
+def log_in(app) -> None:
+    """Log in as the test station's agent and wait for the home screen."""
+    from station.ui.views.home import HomeView
+    from tests.station.conftest import PASSWORD
+
+    _type(app.screen.password, PASSWORD)
+    app.screen.submit()
+    pump(app, lambda: isinstance(app.screen, HomeView))
+
+
 def _type(entry, text: str) -> None:
     entry.delete(0, "end")
     entry.insert(0, text)
@@ -105,14 +115,10 @@ def test_first_run_to_home_and_back_through_the_lock(tmp_path: Path, app_factory
 
 
 def test_idle_window_locks_itself(station_dir: Path, app_factory, clock: FixedClock) -> None:
-    from station.ui.views.home import HomeView
     from station.ui.views.login import LoginView
-    from tests.station.conftest import PASSWORD
 
     app = app_factory(station_dir, clock=clock, idle_minutes=0.01)
-    _type(app.screen.password, PASSWORD)
-    app.screen.submit()
-    pump(app, lambda: isinstance(app.screen, HomeView))
+    log_in(app)
     pump(app, lambda: isinstance(app.screen, LoginView))
     assert app.session is None
 
@@ -135,14 +141,10 @@ def test_settings_are_saved_and_a_backup_is_made(
     station_dir: Path, app_factory, clock, tmp_path: Path
 ) -> None:
     from station import preferences
-    from station.ui.views.home import HomeView
     from station.ui.views.settings import SettingsView
-    from tests.station.conftest import PASSWORD
 
     app = app_factory(station_dir, clock=clock)
-    _type(app.screen.password, PASSWORD)
-    app.screen.submit()
-    pump(app, lambda: isinstance(app.screen, HomeView))
+    log_in(app)
     app.screen.settings.invoke()
     view = app.screen
     assert isinstance(view, SettingsView)
@@ -166,15 +168,11 @@ def test_ledger_screen_exports_the_month(
 ) -> None:
     from openpyxl import load_workbook
 
-    from station.ui.views.home import HomeView
     from station.ui.views.ledger import LedgerView
-    from tests.station.conftest import PASSWORD
 
     session.close()
     app = app_factory(station_dir, clock=clock)
-    _type(app.screen.password, PASSWORD)
-    app.screen.submit()
-    pump(app, lambda: isinstance(app.screen, HomeView))
+    log_in(app)
     app.screen.ledger.invoke()
     view = app.screen
     assert isinstance(view, LedgerView)

@@ -13,9 +13,8 @@ from station.demo import demo_id_number
 from station.lifecycle import CaseState
 from station.printing import DocumentKind
 from station.models import Case, DeferredMaterial, Evaluation, MaterialFile
-from tests.station.conftest import PASSWORD
 from tests.ui.conftest import screenshot
-from tests.ui.test_app_gui import _type, app_factory, pump  # noqa: F401 - shared fixture
+from tests.ui.test_app_gui import _type, app_factory, log_in, pump  # noqa: F401 - shared fixture
 
 pytestmark = pytest.mark.usefixtures("display")
 
@@ -51,9 +50,7 @@ def test_file_a_case_with_the_keyboard_and_widgets(
 
     preferences.save(station_dir, preferences.Preferences(scan_folder=str(_drop_folder(tmp_path))))
     app = app_factory(station_dir, clock=clock)
-    _type(app.screen.password, PASSWORD)
-    app.screen.submit()
-    pump(app, lambda: isinstance(app.screen, HomeView))
+    log_in(app)
     app.screen.new_case.invoke()
     view = app.screen
     assert isinstance(view, NewCaseView)
@@ -142,12 +139,9 @@ def test_file_a_case_with_the_keyboard_and_widgets(
 def test_closing_the_window_keeps_what_was_typed(
     station_dir: Path, app_factory, clock  # noqa: F811
 ) -> None:
-    from station.ui.views.home import HomeView
 
     app = app_factory(station_dir, clock=clock)
-    _type(app.screen.password, PASSWORD)
-    app.screen.submit()
-    pump(app, lambda: isinstance(app.screen, HomeView))
+    log_in(app)
     view = app.show_new_case()
     view.matters.selection_set("FL-LNYD-001")
     app.root.update()

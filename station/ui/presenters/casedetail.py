@@ -18,7 +18,7 @@ from station.models import (
     MaterialRequirement,
     OutboxItem,
 )
-from station.printing import DocumentKind, PrintService, RenderedPdf
+from station.printing import DocumentKind, PrintService, RenderedPdf, display
 from station.session import Session
 from station.ui.presenters.form import FormPresenter
 
@@ -30,12 +30,11 @@ class Line:
 
 
 def _day(value) -> str:  # noqa: ANN001 - a date or None
-    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+    return display.day(value) if value else ""
 
 
 def _moment(value) -> str:  # noqa: ANN001 - a naive-UTC datetime
-    local = to_local(value)
-    return f"{_day(local)} {local:%H:%M}"
+    return display.moment(to_local(value))
 
 
 class CaseDetailPresenter:

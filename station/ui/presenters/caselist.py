@@ -9,6 +9,7 @@ from station.caselist import CaseFilter, CasePage, Cursor, count_cases, list_cas
 from station.clock import to_local
 from station.i18n import _
 from station.lifecycle import state_label
+from station.printing.display import day
 from station.session import Session
 
 PAGE_SIZE = 50
@@ -28,7 +29,7 @@ def columns() -> tuple[str, ...]:
 
 
 def _date(value) -> str:  # noqa: ANN001 - a date or None
-    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+    return day(value) if value else ""
 
 
 class CaseListPresenter:
