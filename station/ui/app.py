@@ -73,6 +73,8 @@ class StationApp:
             self.root.bind_all(sequence, self._touch, add="+")
         self.root.bind_all("<Control-l>", lambda _event: self.lock(), add="+")
         self.root.bind_all("<Control-n>", lambda _event: self.show_new_case(), add="+")
+        self.root.bind_all("<Control-f>", lambda _event: self.find_cases(), add="+")
+        self.root.bind_all("<Control-s>", lambda _event: self.save_form(), add="+")
         self.root.after(POLL_MS, self._poll)
         self.start()
 
@@ -125,6 +127,20 @@ class StationApp:
             master, presenter, self.show_home,
             lambda uuid: self.show_case(uuid, lambda: self.show_cases(title, criteria))))
 
+    def find_cases(self) -> None:
+        """Ctrl+F: every case, the search box focused."""
+        if self.session is not None:
+            from station.caselist import CaseFilter
+
+            self.show_cases(_("All cases"), CaseFilter())
+
+    def save_form(self) -> None:
+        """Ctrl+S: store what the open form holds (it also saves itself as fields change)."""
+        form_view = getattr(self.screen, "form_view", None)
+        if form_view is not None:
+            form_view.commit()
+            self.statusbar.configure(text=_("Saved."))
+
     def show_ledger(self) -> None:
         from station.ui.presenters.ledger import LedgerPresenter
         from station.ui.views.ledger import LedgerView
@@ -155,7 +171,7 @@ class StationApp:
         folder = Path(self.preferences.scan_folder) if self.preferences.scan_folder else None
         return self.show(lambda master: NewCaseView(
             master, presenter, self.worker, self.clock.today(), self._form_tab,
-            self.after_submit, folder, go_home=self.show_home))
+            self.after_submit, folder, go_home=self.show_home, send=self.send_pdf))
 
     def after_submit(self, case_uuid: str) -> None:
         """Print the receipt (and the commitment letter), then the applicant's rating."""

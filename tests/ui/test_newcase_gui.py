@@ -154,3 +154,44 @@ def test_closing_the_window_keeps_what_was_typed(
     from station.models import Case
 
     assert Case.get().answers["emergency_contact"] == "李建国"
+
+
+def test_the_review_prints_a_one_time_notice_of_what_is_missing(
+    station_dir: Path, app_factory, clock  # noqa: F811
+) -> None:
+    app = app_factory(station_dir, clock=clock)
+    log_in(app)
+    view = app.show_new_case()
+    view.matters.selection_set("FL-LNYD-001")
+    app.root.update()
+    view.choose_button.invoke()
+    _type(view.fields["name"], "张秀英")
+    view.start_button.invoke()
+    view.steps.select(4)
+    app.root.update()
+    assert str(view.submit_button.cget("state")) == "disabled"
+    view.notice_button.invoke()
+    pump(app, lambda: bool(view.printed))
+    text = subprocess.run(["pdftotext", str(view.printed[0].path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "老年人居民身份证" in text  # the missing material, named for the applicant
+
+
+def test_ctrl_s_saves_the_form(station_dir: Path, app_factory, clock) -> None:  # noqa: F811
+    from station.models import Case
+
+    app = app_factory(station_dir, clock=clock)
+    log_in(app)
+    view = app.show_new_case()
+    view.matters.selection_set("FL-LNYD-001")
+    app.root.update()
+    view.choose_button.invoke()
+    _type(view.fields["name"], "张秀英")
+    view.start_button.invoke()
+    entry = view.form_view.rows["emergency_contact"].input.entry
+    entry.focus_force()
+    entry.insert(0, "李建国")
+    app.root.update()
+    entry.event_generate("<Control-s>")
+    app.root.update()
+    assert Case.get().answers["emergency_contact"] == "李建国"

@@ -12,9 +12,8 @@ def describe(error: BaseException) -> str:
     if isinstance(error, (StationError, FormsError)):
         return str(error)
     if isinstance(error, OSError):
-        return _("The computer refused the operation ({reason}). Check the disk and try again.").format(
-            reason=error.strerror or type(error).__name__
-        )
+        message = _("The computer refused the operation ({reason}). Check the disk and try again.")
+        return message.format(reason=error.strerror or type(error).__name__)
     return _(
         "Something unexpected went wrong ({kind}). Your saved work is safe; "
         "restart the app and tell the township's support if it happens again."

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import forms
 from forms.catalog import Catalog
@@ -24,6 +24,9 @@ from station.importer import ImportReport, import_pages
 from station.maintenance import WORK_DIR
 from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
 from station.session import Session
+
+if TYPE_CHECKING:
+    from station.printing import RenderedPdf
 
 _FORMS = {
     "original": "原件",
@@ -188,6 +191,13 @@ class NewCasePresenter:
 
     def defer(self, code: str, promised: date) -> None:
         self._session.materials.defer(self._case().uuid, code, promised)
+
+    def print_notice(self) -> RenderedPdf:
+        """The one-time notice PDF (slow: runs on the worker), recorded as a print."""
+        from station.printing import DocumentKind, PrintService
+
+        return PrintService(self._session).make_pdf(DocumentKind.NOTICE, self._case().uuid,
+                                                    self._matter())
 
     def problems(self) -> list[str]:
         """What still keeps the case from being submitted ([] = ready)."""

@@ -16,6 +16,7 @@ from station.scanfolder import FolderUnavailable, ScanArrived, ScanFolderWatcher
 from station.i18n import _
 from station.ui.presenters.errors import describe
 from station.ui.presenters.newcase import NewCasePresenter, id_feedback
+from station.ui.views.printout import send_and_report
 from station.ui.worker import Worker
 
 _ADDRESS = ("province", "city", "county", "township", "village", "detail")
@@ -50,6 +51,7 @@ class NewCaseView(tb.Frame):
         on_submitted: Callable[[str], None],
         scan_folder: Path | None = None,
         go_home: Callable[[], None] | None = None,
+        send: Callable[[object], None] | None = None,
     ) -> None:
         super().__init__(master, padding=12)
         self._presenter = presenter
@@ -57,6 +59,7 @@ class NewCaseView(tb.Frame):
         self._today = today
         self._form_factory = form_factory
         self._on_submitted = on_submitted
+        self._send_pdf = send or (lambda _pdf: None)
         self.form_view = None
         self.scan_events: queue.Queue = queue.Queue()
         self.watcher = ScanFolderWatcher(scan_folder, self.scan_events) if scan_folder else None
@@ -241,7 +244,8 @@ class NewCaseView(tb.Frame):
         columns = ("name", "form", "pages", "deferred", "needed")
         self.materials = tb.Treeview(tab, columns=columns, show="headings", height=12)
         for column, title, width in (("name", _("Material"), 260), ("form", _("Form"), 140),
-                                     ("pages", _("Pages"), 70), ("deferred", _("Accepted missing until"), 160),
+                                     ("pages", _("Pages"), 70),
+                                     ("deferred", _("Accepted missing until"), 160),
                                      ("needed", _("Needed"), 80)):
             self.materials.heading(column, text=title)
             self.materials.column(column, width=width, anchor="w")
@@ -387,10 +391,26 @@ class NewCaseView(tb.Frame):
         tb.Label(tab, text=_("Before submitting")).pack(anchor="w")
         self.problems = tb.Text(tab, height=14, wrap="word")
         self.problems.pack(fill="both", expand=True, pady=6)
-        self.submit_button = tb.Button(tab, text=_("Submit the case"), bootstyle="success",
+        buttons = tb.Frame(tab)
+        buttons.pack(fill="x")
+        self.notice_button = tb.Button(
+            buttons, text=_("Print the one-time notice of what is missing"),
+            command=self._print_notice)
+        self.notice_button.pack(side="left")
+        self.submit_button = tb.Button(buttons, text=_("Submit the case"), bootstyle="success",
                                        command=self._submit)
-        self.submit_button.pack(anchor="e")
+        self.submit_button.pack(side="right")
+        self.printed = []
         return tab
+
+    def _print_notice(self) -> None:
+        """The one-time notice (一次性告知书) for the applicant to take home."""
+        self.message.configure(text=_("Preparing the document…"), bootstyle="secondary")
+        self._worker.submit(self._presenter.print_notice, self._notice_ready, self._failed)
+
+    def _notice_ready(self, pdf) -> None:  # noqa: ANN001 - a RenderedPdf
+        self.printed.append(pdf)
+        send_and_report(pdf, self._send_pdf, self.message)
 
     def refresh_review(self) -> list[str]:
         problems = self._presenter.problems() if self._presenter.case else []
