@@ -136,11 +136,8 @@ def test_file_a_case_with_the_keyboard_and_widgets(
     assert Evaluation.get(Evaluation.case == case).level == "very_satisfied"
 
 
-def test_closing_the_window_keeps_what_was_typed(
-    station_dir: Path, app_factory, clock  # noqa: F811
-) -> None:
-
-    app = app_factory(station_dir, clock=clock)
+def _draft_on_screen(app):
+    """Log in and start a draft of 老年人优待证 for a new applicant; its form is showing."""
     log_in(app)
     view = app.show_new_case()
     view.matters.selection_set("FL-LNYD-001")
@@ -148,6 +145,14 @@ def test_closing_the_window_keeps_what_was_typed(
     view.choose_button.invoke()
     _type(view.fields["name"], "张秀英")
     view.start_button.invoke()
+    return view
+
+
+def test_closing_the_window_keeps_what_was_typed(
+    station_dir: Path, app_factory, clock  # noqa: F811
+) -> None:
+    app = app_factory(station_dir, clock=clock)
+    view = _draft_on_screen(app)
     entry = view.form_view.rows["emergency_contact"].input.entry
     entry.insert(0, "李建国")  # typed, never left: only the close can save it
     app.quit()
@@ -160,13 +165,7 @@ def test_the_review_prints_a_one_time_notice_of_what_is_missing(
     station_dir: Path, app_factory, clock  # noqa: F811
 ) -> None:
     app = app_factory(station_dir, clock=clock)
-    log_in(app)
-    view = app.show_new_case()
-    view.matters.selection_set("FL-LNYD-001")
-    app.root.update()
-    view.choose_button.invoke()
-    _type(view.fields["name"], "张秀英")
-    view.start_button.invoke()
+    view = _draft_on_screen(app)
     view.steps.select(4)
     app.root.update()
     assert str(view.submit_button.cget("state")) == "disabled"
@@ -181,13 +180,7 @@ def test_ctrl_s_saves_the_form(station_dir: Path, app_factory, clock) -> None:  
     from station.models import Case
 
     app = app_factory(station_dir, clock=clock)
-    log_in(app)
-    view = app.show_new_case()
-    view.matters.selection_set("FL-LNYD-001")
-    app.root.update()
-    view.choose_button.invoke()
-    _type(view.fields["name"], "张秀英")
-    view.start_button.invoke()
+    view = _draft_on_screen(app)
     entry = view.form_view.rows["emergency_contact"].input.entry
     entry.focus_force()
     entry.insert(0, "李建国")
