@@ -9,8 +9,10 @@ endif
 PY := $(BIN)/python
 DATA_DIR ?= .demo
 # Debian packages the suite needs: a virtual screen, a CJK font for printing, PDF and QR
-# readers to check printed documents, and LibreOffice to prove a ledger opens in an office suite.
-DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk poppler-utils zbar-tools libreoffice-calc-nogui
+# readers to check printed documents, LibreOffice to prove a ledger opens in an office suite,
+# and PostgreSQL for the township's storage tests (a throwaway server per run).
+DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk poppler-utils zbar-tools libreoffice-calc-nogui \
+	postgresql
 
 .PHONY: run test system-deps venv bench locale clean
 
@@ -41,7 +43,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,postgres]"
 	@touch $@
 
 # Installs the missing Debian packages when running on Debian/Ubuntu as root (or with sudo);
