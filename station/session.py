@@ -158,6 +158,25 @@ def login(data_dir: Path, login_name: str, password: str, *, clock: Clock = Cloc
     """
     paths = StationPaths(Path(data_dir))
     keyfile = KeyFile.load(paths.keys)
+    keys = _unlock(paths, keyfile, login_name, password, clock)
+    db, data_key = _open_finishing_rotation(paths, keyfile, keys.current, keys.pending)
+    return Session.start(paths, db, keyfile, data_key, login_name, clock)
+
+
+def confirm_password(
+    data_dir: Path, login_name: str, password: str, *, clock: Clock = Clock()
+) -> None:
+    """Check an agent's password the way ``login`` does (same lock-out), opening nothing:
+    for unlocking a window whose session stayed open.
+
+    Raises LockedOutError, WrongPasswordError and the key file's errors.
+    """
+    paths = StationPaths(Path(data_dir))
+    _unlock(paths, KeyFile.load(paths.keys), login_name, password, clock)
+
+
+def _unlock(paths: StationPaths, keyfile: KeyFile, login_name: str, password: str,
+            clock: Clock):  # noqa: ANN202 - the key file's unlocked keys
     throttle = LoginThrottle(paths.throttle, clock=clock.now)
     throttle.check(login_name)
     try:
@@ -166,8 +185,7 @@ def login(data_dir: Path, login_name: str, password: str, *, clock: Clock = Cloc
         throttle.record_failure(login_name)
         raise
     throttle.record_success(login_name)
-    db, data_key = _open_finishing_rotation(paths, keyfile, keys.current, keys.pending)
-    return Session.start(paths, db, keyfile, data_key, login_name, clock)
+    return keys
 
 
 def _open_finishing_rotation(

@@ -68,6 +68,7 @@ class StationApp:
         self.body = tb.Frame(self.root)
         self.body.pack(fill="both", expand=True)
         self.screen: tk.Widget | None = None
+        self.kept_screen: tk.Widget | None = None  # the screen behind the lock
         self._last_activity = time.monotonic()
         for sequence in ("<Any-KeyPress>", "<Any-Button>", "<Motion>"):
             self.root.bind_all(sequence, self._touch, add="+")
@@ -75,6 +76,7 @@ class StationApp:
         self.root.bind_all("<Control-n>", lambda _event: self.show_new_case(), add="+")
         self.root.bind_all("<Control-f>", lambda _event: self.find_cases(), add="+")
         self.root.bind_all("<Control-s>", lambda _event: self.save_form(), add="+")
+        self.root.bind_all("<Control-p>", lambda _event: self.print_screen(), add="+")
         self.root.after(POLL_MS, self._poll)
         self.start()
 
@@ -90,7 +92,13 @@ class StationApp:
             self.show(lambda master: FirstRunView(master, presenter, self.worker, self.show_login))
 
     def show(self, build: Callable[[tk.Misc], tk.Widget]) -> tk.Widget:
-        """Replace the current screen with the one ``build`` makes."""
+        """Replace the current screen with the one ``build`` makes (behind the lock, if the
+        window is locked: a background job may still move on)."""
+        if self.locked:
+            old, self.kept_screen = self.kept_screen, build(self.body)
+            old.destroy()
+            _collect_tk_garbage()
+            return self.kept_screen
         if self.screen is not None:
             self.screen.destroy()
             _collect_tk_garbage()
@@ -98,8 +106,8 @@ class StationApp:
         self.screen.pack(fill="both", expand=True)
         return self.screen
 
-    def show_login(self, locked_login: str | None = None) -> None:
-        presenter = LoginPresenter(self.paths.root, self.clock, locked_login)
+    def show_login(self) -> None:
+        presenter = LoginPresenter(self.paths.root, self.clock)
         self.show(lambda master: LoginView(master, presenter, self.worker, self.logged_in))
         self.statusbar.configure(text=str(self.paths.root))
 
@@ -107,6 +115,14 @@ class StationApp:
         self.session = session
         self._touch()
         self.show_home()
+
+    @property
+    def locked(self) -> bool:
+        return self.kept_screen is not None
+
+    def _active_session(self) -> Session | None:
+        """The session, unless the window is locked."""
+        return None if self.locked else self.session
 
     def show_home(self) -> None:
         from forms.calendar import WorkCalendar
@@ -129,17 +145,29 @@ class StationApp:
 
     def find_cases(self) -> None:
         """Ctrl+F: every case, the search box focused."""
-        if self.session is not None:
+        if self._active_session() is not None:
             from station.caselist import CaseFilter
 
             self.show_cases(_("All cases"), CaseFilter())
 
     def save_form(self) -> None:
         """Ctrl+S: store what the open form holds (it also saves itself as fields change)."""
-        form_view = getattr(self.screen, "form_view", None)
-        if form_view is not None:
-            form_view.commit()
+        if self._commit_form(self.screen):
             self.statusbar.configure(text=_("Saved."))
+
+    def print_screen(self) -> None:
+        """Ctrl+P: print the open screen's main document, where it has one."""
+        print_default = getattr(self.screen, "print_default", None)
+        if print_default is not None and not self.locked:
+            print_default()
+
+    @staticmethod
+    def _commit_form(screen: tk.Widget | None) -> bool:
+        form_view = getattr(screen, "form_view", None)
+        if form_view is None:
+            return False
+        form_view.commit()
+        return True
 
     def show_ledger(self) -> None:
         from station.ui.presenters.ledger import LedgerPresenter
@@ -161,7 +189,7 @@ class StationApp:
         self.show_home()
 
     def show_new_case(self) -> tk.Widget | None:
-        if self.session is None:
+        if self._active_session() is None:
             return None
         from station.ui.presenters.newcase import NewCasePresenter
         from station.ui.views.newcase import NewCaseView
@@ -245,19 +273,41 @@ class StationApp:
         return build_form_tab(master, presenter, scale=scale)
 
     def lock(self) -> None:
-        """Close the session and ask for the password again."""
-        if self.session is None:
+        """Hide the open screen behind the login; what the form holds is saved first.
+
+        The same agent logging in again finds the screen as it was; another agent starts
+        at home (see ``_unlocked``).
+        """
+        if self.session is None or self.locked:
             return
-        login = self.session.agent.login
+        self._commit_form(self.screen)
+        self.kept_screen, self.screen = self.screen, None
+        if self.kept_screen is not None:
+            self.kept_screen.pack_forget()
+        presenter = LoginPresenter(self.paths.root, self.clock, self.session.agent.login)
+        self.screen = LoginView(self.body, presenter, self.worker, self._unlocked)
+        self.screen.pack(fill="both", expand=True)
+
+    def _unlocked(self, session: Session | None) -> None:
+        """``None``: the locked agent is back, to the screen as it was; else another agent
+        logged in and the locked agent's session closes."""
+        kept, self.kept_screen = self.kept_screen, None
+        self.screen.destroy()
+        self.screen = kept
+        self._touch()
+        if session is None:
+            self.screen.pack(fill="both", expand=True)
+            return
+        self._commit_form(kept)
+        self.screen = None
+        kept.destroy()
+        _collect_tk_garbage()
         self.session.close()
-        self.session = None
-        self.show_login(locked_login=login)
+        self.logged_in(session)
 
     def quit(self) -> None:
         """Close the window; what the form holds is saved first."""
-        form_view = getattr(self.screen, "form_view", None)
-        if form_view is not None:
-            form_view.commit()
+        self._commit_form(self.kept_screen or self.screen)
         if self.session is not None:
             self.session.close()
             self.session = None
@@ -287,7 +337,7 @@ class StationApp:
     def _poll(self) -> None:
         try:
             self.worker.poll()
-            if self.session is not None and self.idle_for() > self.idle_seconds:
+            if self._active_session() is not None and self.idle_for() > self.idle_seconds:
                 self.lock()
         finally:
             self.root.after(POLL_MS, self._poll)

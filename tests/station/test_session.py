@@ -63,6 +63,19 @@ def test_wrong_password_then_growing_lockout_persisted(station_dir: Path, clock)
     _login(station_dir, clock).close()
 
 
+def test_unlocking_a_kept_session_counts_towards_the_same_lockout(
+    station_dir: Path, clock
+) -> None:
+    sessions.confirm_password(station_dir, SETUP.login, PASSWORD, clock=clock)
+    for _ in range(6):
+        with pytest.raises(WrongPasswordError):
+            sessions.confirm_password(station_dir, SETUP.login, "wrong password", clock=clock)
+    with pytest.raises(LockedOutError):
+        _login(station_dir, clock)
+    with pytest.raises(LockedOutError):
+        sessions.confirm_password(station_dir, SETUP.login, PASSWORD, clock=clock)
+
+
 def test_add_agent_and_permissions(session, station_dir: Path, clock) -> None:
     session.add_agent("li", "李代办", "another pass 2")
     with _login(station_dir, clock, "li", "another pass 2") as li:

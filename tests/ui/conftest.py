@@ -29,16 +29,16 @@ def display():
     """A private Xvfb display for this test worker; fails (never skips) without Xvfb."""
     xvfb = shutil.which("Xvfb")
     assert xvfb, "Xvfb is missing: `make test` installs it (Debian package xvfb)"
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    number = 90 + int("".join(ch for ch in worker if ch.isdigit()) or 0)
-    process = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1366x768x24", "-nolisten",
-                                "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0", "1366x768x24",
+                                "-nolisten", "tcp"], pass_fds=(write_end,),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()
+    assert number, "Xvfb did not start"
     previous = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = f":{number}"
-    for _ in range(100):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-        time.sleep(0.05)
     yield os.environ["DISPLAY"]
     process.terminate()
     process.wait()

@@ -108,10 +108,17 @@ def test_first_run_to_home_and_back_through_the_lock(tmp_path: Path, app_factory
     assert isinstance(app.screen, CaseListView)
     screenshot(app.root, "case-list")
 
+    case_list = app.screen
     app.lock()
-    assert isinstance(app.screen, LoginView) and app.session is None
-    assert app.screen.agent.get() == "li"
+    assert isinstance(app.screen, LoginView) and app.locked
+    assert app.screen.agent.get() == "li" and not case_list.winfo_ismapped()
     screenshot(app.root, "locked")
+    app.find_cases()
+    assert isinstance(app.screen, LoginView), "Ctrl+F must not pass the lock"
+    _type(app.screen.password, "long enough 1")
+    app.screen.button.invoke()
+    pump(app, lambda: not app.locked)
+    assert app.screen is case_list and case_list.winfo_exists()
 
 
 def test_idle_window_locks_itself(station_dir: Path, app_factory, clock: FixedClock) -> None:
@@ -120,7 +127,28 @@ def test_idle_window_locks_itself(station_dir: Path, app_factory, clock: FixedCl
     app = app_factory(station_dir, clock=clock, idle_minutes=0.01)
     log_in(app)
     pump(app, lambda: isinstance(app.screen, LoginView))
-    assert app.session is None
+    assert app.locked
+
+
+def test_another_agent_unlocking_starts_at_home_in_their_own_session(
+    station_dir: Path, app_factory, clock, session
+) -> None:
+    from station.ui.views.home import HomeView
+    from station.ui.views.newcase import NewCaseView
+
+    session.add_agent("zhao", "赵代办", "another password 1")
+    app = app_factory(station_dir, clock=clock)
+    app.screen.agent.set("wang")
+    log_in(app)
+    first = app.session
+    assert isinstance(app.show_new_case(), NewCaseView)
+    app.lock()
+    app.screen.agent.set("zhao")
+    _type(app.screen.password, "another password 1")
+    app.screen.button.invoke()
+    pump(app, lambda: not app.locked)
+    assert isinstance(app.screen, HomeView) and app.session.agent.login == "zhao"
+    assert app.session is not first
 
 
 def test_a_failing_callback_shows_plain_words_not_a_traceback(

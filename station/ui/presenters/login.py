@@ -35,13 +35,17 @@ class LoginPresenter:
         selected = self.locked_login or (logins[0] if len(logins) == 1 else None)
         return LoginState(logins, selected)
 
-    def login(self, login_name: str, password: str) -> Session:
-        """Open a session (on the worker: the store's modules load here, not at start-up).
+    def login(self, login_name: str, password: str) -> Session | None:
+        """Open a session (on the worker: the store's modules load here, not at start-up);
+        None when the locked agent unlocks their own session, which stayed open.
 
         Raises the key file's WrongPasswordError, LockedOutError, ...
         """
         from station import session as sessions
 
+        if login_name == self.locked_login:
+            sessions.confirm_password(self._paths.root, login_name, password, clock=self._clock)
+            return None
         return sessions.login(self._paths.root, login_name, password, clock=self._clock)
 
     @staticmethod

@@ -24,7 +24,7 @@ class LoginView(tb.Frame):
         master: tk.Misc,
         presenter: LoginPresenter,
         worker: Worker,
-        on_login: Callable[[Session], None],
+        on_login: Callable[[Session | None], None],
     ) -> None:
         super().__init__(master, padding=40)
         self._presenter = presenter
@@ -60,7 +60,7 @@ class LoginView(tb.Frame):
             lambda: self._presenter.login(login_name, password), self._done, self._failed
         )
 
-    def _done(self, session: Session) -> None:
+    def _done(self, session: Session | None) -> None:
         self._on_login(session)
 
     def _failed(self, error: BaseException) -> None:

@@ -39,6 +39,10 @@ class SubmittedView(tb.Frame):
         first = next(iter(self.print_buttons.values()))
         first.focus_set()
 
+    def print_default(self) -> None:
+        """Ctrl+P: the intake receipt."""
+        self.print(next(iter(self.print_buttons)))
+
     def print(self, kind) -> None:  # noqa: ANN001 - a DocumentKind
         self.print_buttons[kind].configure(state="disabled")
         self.message.configure(text=_("Preparing the document…"), bootstyle="secondary")
