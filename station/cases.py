@@ -29,6 +29,7 @@ from station.lifecycle import (
 )
 from station.models import Applicant, Case, CaseTransition, Evaluation, MaterialRequirement
 from station.outbox import ItemKind
+from station.supplements import MissingItem, record_return
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +114,15 @@ class EvaluationError(StationError):
 
 @dataclass(frozen=True)
 class StatusEvent:
-    """A township decision about a case (arrives signed through sync)."""
+    """A township decision about a case (arrives signed through sync). A return may list
+    what is missing and why (``missing``, the township's checklist)."""
 
     event_id: str
     transition: Transition
     reason: str | None = None
     result_text: str | None = None
     approved: bool | None = None
+    missing: tuple[MissingItem, ...] = ()
 
 
 class CaseService:
@@ -252,9 +255,16 @@ class CaseService:
         return case
 
     def apply_status_event(self, case_uuid: str, event: StatusEvent) -> Case:
-        """Apply a township decision; applying the same event twice changes nothing."""
+        """Apply a township decision; applying the same event twice changes nothing.
+
+        A return's checklist is kept with it. Raises ValueError for an event the township
+        cannot send (not a township transition, a checklist without a return),
+        InvalidTransitionError, CaseNotFoundError.
+        """
         if event.transition not in TOWNSHIP_TRANSITIONS:
             raise ValueError(f"{event.transition} is not a township transition")
+        if event.missing and event.transition is not Transition.RETURN:
+            raise ValueError("only a return lists missing items")
         with self._ctx.atomic():
             case = get_case(case_uuid)
             if CaseTransition.get_or_none(CaseTransition.event_id == event.event_id):
@@ -264,6 +274,8 @@ class CaseService:
                 case.result_text = event.result_text
                 case.result_approved = event.approved
             self._move(case, target, event.reason, event_id=event.event_id, by_township=True)
+            if event.transition is Transition.RETURN:
+                record_return(case, event.event_id, event.missing, self._ctx.clock.now())
             self._ctx.audit.record(
                 Action.SYNC, "case", case.uuid, agent_login=None, detail={"event": event.event_id}
             )
@@ -380,6 +392,7 @@ __all__ = [
     "EvaluationLevel",
     "EvaluationStage",
     "InvalidTransitionError",
+    "MissingItem",
     "StatusEvent",
     "SubmissionIncompleteError",
     "editable_case",

@@ -4,6 +4,11 @@ A page's bytes are stored (encrypted, fsynced, renamed into place) by the blob s
 BEFORE the transaction that inserts its row, so a committed row never points at a blob
 that is not durably on disk. A blob whose row never committed is an orphan; ``sweep``
 removes it.
+
+Pages change only while the station owns the case (draft, returned), with one exception:
+a material accepted missing (容缺) may be brought after submission, while the case is
+queued, uploaded or accepted; ``receive_deferred`` stores it and queues it for the
+township in one transaction.
 """
 
 from __future__ import annotations
@@ -13,18 +18,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from peewee import fn
 
 from station.audit import Action
 from station.blobstore import BlobStore, MaterialWriteError, StoredBlob
 from station.cases import editable_case
-from station.context import NotFoundError, ServiceContext
+from station.context import NotFoundError, ServiceContext, get_case
 from station.errors import StationError
 from station.i18n import _
 from station.lifecycle import CaseState
 from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
+from station.outbox import ItemKind
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,10 @@ _SIGNATURES = (
 RETENTION_STATES = (CaseState.DELIVERED, CaseState.CLOSED)
 # ...and from the last change for cases that ended without a result to deliver.
 ENDED_STATES = (CaseState.REFUSED, CaseState.WITHDRAWN)
+# A deferred material may be brought after submission while the case is in these states.
+RECEIVING_STATES = frozenset({CaseState.QUEUED, CaseState.UPLOADED, CaseState.ACCEPTED})
+# Stores rows for blobs already written: (stored blobs, their media types) -> page rows.
+_Insert = Callable[[list[StoredBlob], list[str]], list[MaterialFile]]
 
 
 class MaterialError(StationError):
@@ -46,6 +56,23 @@ class MaterialError(StationError):
 class UnsupportedFileError(MaterialError):
     def __init__(self) -> None:
         super().__init__(_("Only JPEG, PNG and PDF files can be added as pages."))
+
+
+class ReceiveNotAllowedError(MaterialError):
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "A material accepted missing can be received here only while the case is "
+                "queued, uploaded or accepted. Edit a draft or a returned case instead."
+            )
+        )
+
+
+class NoOpenDeferralError(MaterialError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("This material was not accepted missing, or it has already been brought.")
+        )
 
 
 class PageNotFoundError(NotFoundError):
@@ -77,7 +104,8 @@ def sniff_media_type(path: Path) -> str:
 
 
 class MaterialService:
-    """Pages and deferrals of editable cases; retention and sweep for the whole store."""
+    """Pages and deferrals of editable cases, deferred materials brought after submission;
+    retention and sweep for the whole store."""
 
     def __init__(self, ctx: ServiceContext, blobs: BlobStore) -> None:
         self._ctx = ctx
@@ -92,6 +120,47 @@ class MaterialService:
         CaseEditError; on any error no page is added. No sources change nothing.
         """
         editable_case(case_uuid)
+
+        def insert(stored: list[StoredBlob], media_types: list[str]) -> list[MaterialFile]:
+            with self._ctx.atomic():
+                case = editable_case(case_uuid)
+                requirement = _requirement(case, requirement_code)
+                pages = self._create_pages(case, requirement, stored, media_types)
+                detail = {"material": requirement_code, "n": len(pages)}
+                self._ctx.record(Action.CREATE, "page", case.uuid, detail)
+            return pages
+
+        return self._store_then(sources, insert)
+
+    def receive_deferred(
+        self, case_uuid: str, requirement_code: str, sources: Sequence[Path]
+    ) -> list[MaterialFile]:
+        """Store the pages of a material accepted missing that the applicant brought after
+        submission, fulfil its deferral and queue the pages for the township (a
+        ``materials`` outbox item, the case's next revision): all or none.
+
+        Raises ReceiveNotAllowedError unless the case is queued, uploaded or accepted,
+        NoOpenDeferralError when the material has no open deferral, MaterialError for an
+        unknown material, UnsupportedFileError and the blob store's errors; on any error
+        nothing is added. No sources check the same and change nothing.
+        """
+        _receiving(case_uuid, requirement_code)
+
+        def insert(stored: list[StoredBlob], media_types: list[str]) -> list[MaterialFile]:
+            ctx = self._ctx
+            with ctx.atomic():
+                case, requirement = _receiving(case_uuid, requirement_code)
+                pages = self._create_pages(case, requirement, stored, media_types)
+                ctx.outbox.enqueue(case, ItemKind.MATERIALS)
+                detail = {"material": requirement_code, "n": len(pages), "after_submission": True}
+                ctx.record(Action.CREATE, "page", case.uuid, detail)
+            return pages
+
+        return self._store_then(sources, insert)
+
+    def _store_then(self, sources: Sequence[Path], insert: _Insert) -> list[MaterialFile]:
+        """Write every source to the blob store, then ``insert`` their rows; on any error
+        remove the blobs already written."""
         if not sources:
             return []
         media_types = [sniff_media_type(Path(source)) for source in sources]
@@ -99,45 +168,40 @@ class MaterialService:
         try:
             for source in sources:
                 stored.append(self._blobs.put(Path(source)))
-            return self._insert_pages(case_uuid, requirement_code, stored, media_types)
+            return insert(stored, media_types)
         except BaseException:
             for blob in stored:
                 self._blobs.delete(blob.name)
             raise
 
-    def _insert_pages(
+    def _create_pages(
         self,
-        case_uuid: str,
-        requirement_code: str,
+        case: Case,
+        requirement: MaterialRequirement,
         stored: list[StoredBlob],
         media_types: list[str],
     ) -> list[MaterialFile]:
-        ctx = self._ctx
-        with ctx.atomic():
-            case = editable_case(case_uuid)
-            requirement = _requirement(case, requirement_code)
-            position = _last_position(requirement)
-            pages = []
-            pairs = zip(stored, media_types, strict=True)
-            for offset, (blob, media_type) in enumerate(pairs, start=1):
-                pages.append(
-                    MaterialFile.create(
-                        uuid=str(uuid.uuid4()),
-                        case=case,
-                        requirement=requirement,
-                        position=position + offset,
-                        blob_name=blob.name,
-                        blob_key=blob.key,
-                        digest=blob.digest,
-                        size=blob.size,
-                        media_type=media_type,
-                        created_at=ctx.clock.now(),
-                    )
+        """Rows for stored blobs after the requirement's last page; fulfils its deferral."""
+        now = self._ctx.clock.now()
+        position = _last_position(requirement)
+        pages = []
+        pairs = zip(stored, media_types, strict=True)
+        for offset, (blob, media_type) in enumerate(pairs, start=1):
+            pages.append(
+                MaterialFile.create(
+                    uuid=str(uuid.uuid4()),
+                    case=case,
+                    requirement=requirement,
+                    position=position + offset,
+                    blob_name=blob.name,
+                    blob_key=blob.key,
+                    digest=blob.digest,
+                    size=blob.size,
+                    media_type=media_type,
+                    created_at=now,
                 )
-            _fulfil_deferral(requirement, ctx.clock.now())
-            ctx.record(
-                Action.CREATE, "page", case.uuid, {"material": requirement_code, "n": len(pages)}
             )
+        _fulfil_deferral(requirement, now)
         return pages
 
     def remove_page(self, page_uuid: str) -> None:
@@ -265,6 +329,18 @@ def _requirement(case: Case, code: str) -> MaterialRequirement:
     if requirement is None:
         raise MaterialError(_("This matter has no such material."))
     return requirement
+
+
+def _receiving(case_uuid: str, code: str) -> tuple[Case, MaterialRequirement]:
+    """The case and requirement if a deferred material may be received now; raises
+    ReceiveNotAllowedError, MaterialError, NoOpenDeferralError."""
+    case = get_case(case_uuid)
+    if CaseState(case.state) not in RECEIVING_STATES:
+        raise ReceiveNotAllowedError()
+    requirement = _requirement(case, code)
+    if not requirement.deferrals.where(DeferredMaterial.fulfilled_at.is_null()).exists():
+        raise NoOpenDeferralError()
+    return case, requirement
 
 
 def _page(page_uuid: str) -> MaterialFile:

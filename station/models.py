@@ -147,6 +147,29 @@ class CaseTransition(BaseModel):
     at = DateTimeField()
 
 
+class SupplementItem(BaseModel):
+    """One point of the township's checklist when it returned a case for supplement (补正).
+
+    ``requirement_code`` names the case's material the point is about (None for a general
+    point); ``name`` is the material as the township wrote it. The agent may mark a point
+    resolved with a note (e.g. the form was corrected) instead of adding pages.
+    """
+
+    case = ForeignKeyField(Case, backref="supplement_items", on_delete="CASCADE")
+    event_id = CharField()
+    position = IntegerField()
+    requirement_code = CharField(null=True)
+    name = TextField()
+    reason = TextField()
+    created_at = DateTimeField()
+    resolved_at = DateTimeField(null=True)
+    resolved_by = ForeignKeyField(Agent, null=True, on_delete="RESTRICT")
+    resolution_note = TextField(null=True)
+
+    class Meta:
+        indexes = ((("event_id", "position"), True),)
+
+
 class Evaluation(BaseModel):
     """The applicant's rating (好差评) after intake or after delivery."""
 
@@ -224,6 +247,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     MaterialFile,
     DeferredMaterial,
     CaseTransition,
+    SupplementItem,
     Evaluation,
     AuditEvent,
     OutboxItem,

@@ -24,6 +24,7 @@ class ItemKind(StrEnum):
     WITHDRAWAL = "withdrawal"
     DELIVERY = "delivery"
     EVALUATION = "evaluation"
+    MATERIALS = "materials"  # pages of a deferred material brought after submission
 
 
 class ItemState(StrEnum):

@@ -1,11 +1,15 @@
-"""Whether a case may be submitted: the form evaluates clean and every material is there."""
+"""Whether a case may be submitted: the form evaluates clean, every material is there and,
+for a returned case, every point of the township's checklist that names a material has
+pages added since the return or was marked resolved by the agent with a note."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import forms
+from station import supplements
 from station.i18n import _
+from station.lifecycle import CaseState
 from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
 
 
@@ -25,7 +29,21 @@ def problems(case: Case, matter: Any) -> list[str]:
                     name=requirement.name
                 )
             )
-    return found
+    return found + supplement_problems(case)
+
+
+def supplement_problems(case: Case) -> list[str]:
+    """The checklist points that still keep a returned case from being resubmitted."""
+    if CaseState(case.state) is not CaseState.RETURNED:
+        return []
+    return [
+        _(
+            "Returned by the township: {name} ({reason}). Add pages to this material, "
+            "or mark the point resolved with a note."
+        ).format(name=entry.name, reason=entry.reason)
+        for entry in supplements.checklist(case)
+        if entry.blocking
+    ]
 
 
 def _present(requirement: MaterialRequirement) -> bool:

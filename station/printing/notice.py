@@ -2,7 +2,8 @@
 
 It lists the form's problems (from ``forms.evaluate`` on the case's answers), the
 materials without pages — those accepted missing with the date promised, the deferrable
-ones marked as such — the township's reasons when it returned the case, and the essentials
+ones marked as such — the township's reasons and its checklist when it returned the case
+(the points not yet settled by pages added or the agent's resolution), and the essentials
 of the matter's guide: conditions, time limits, fees, where to bring the materials and how
 the result is delivered.
 """
@@ -30,6 +31,7 @@ from station.models import (
 )
 from station.printing.documents import DocumentKind, Heading, heading, requirements
 from station.printing.errors import MatterMismatchError
+from station.supplements import checklist
 
 _PATH_PART = re.compile(r"(?P<id>[^.\[\]]+)(?:\[(?P<row>[0-9]+)\])?")
 
@@ -60,6 +62,15 @@ class MissingMaterial:
 
 
 @dataclass(frozen=True)
+class TownshipPoint:
+    """One point of the township's checklist for a returned case: the material (or matter)
+    as the township wrote it and why it was returned."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class FeeLine:
     name: str
     amount: Decimal
@@ -84,7 +95,7 @@ class GuideEssentials:
 @dataclass(frozen=True)
 class OneTimeNotice:
     """一次性告知书. ``township_remarks`` is the township's reason when it returned the
-    case for supplement, else None."""
+    case for supplement, else None; ``township_points`` its checklist points still open."""
 
     KIND: ClassVar[DocumentKind] = DocumentKind.NOTICE
 
@@ -92,12 +103,15 @@ class OneTimeNotice:
     form_problems: tuple[FormProblem, ...]
     missing: tuple[MissingMaterial, ...]
     township_remarks: str | None
+    township_points: tuple[TownshipPoint, ...]
     guide: GuideEssentials
 
     @property
     def complete(self) -> bool:
         """True when nothing is missing or to correct."""
-        return not (self.form_problems or self.missing or self.township_remarks)
+        return not (
+            self.form_problems or self.missing or self.township_remarks or self.township_points
+        )
 
 
 def build_notice(ctx: ServiceContext, case_uuid: str, matter: Matter) -> OneTimeNotice:
@@ -120,6 +134,7 @@ def build_notice(ctx: ServiceContext, case_uuid: str, matter: Matter) -> OneTime
         ),
         missing=missing_materials(case, {m.code for m in evaluation.materials}),
         township_remarks=township_remarks(case),
+        township_points=township_points(case),
         guide=guide_essentials(matter),
     )
 
@@ -177,6 +192,18 @@ def township_remarks(case: Case) -> str | None:
         .first()
     )
     return last.reason if last is not None and last.reason else None
+
+
+def township_points(case: Case) -> tuple[TownshipPoint, ...]:
+    """The returned case's checklist points not yet settled by pages added since the
+    return or by the agent's resolution."""
+    if CaseState(case.state) is not CaseState.RETURNED:
+        return ()
+    return tuple(
+        TownshipPoint(entry.name, entry.reason)
+        for entry in checklist(case)
+        if not (entry.pages_added or entry.resolved)
+    )
 
 
 def guide_essentials(matter: Matter) -> GuideEssentials:

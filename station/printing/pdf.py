@@ -175,9 +175,13 @@ def _notice(sheet: Sheet, notice: OneTimeNotice) -> None:
 
 
 def _notice_problems(sheet: Sheet, notice: OneTimeNotice) -> None:
-    if notice.township_remarks:
+    if notice.township_remarks or notice.township_points:
         sheet.section(_("Returned by the township for supplement"))
+    if notice.township_remarks:
         sheet.paragraph(notice.township_remarks)
+    if notice.township_points:
+        rows = [[str(n), p.name, p.reason] for n, p in enumerate(notice.township_points, 1)]
+        sheet.table([_("No."), _("Material or item"), _("Reason")], rows, (8, 32, 60))
     if notice.form_problems:
         sheet.section(_("Application form: to complete or correct"))
         rows = [[str(n), p.field, p.message] for n, p in enumerate(notice.form_problems, 1)]

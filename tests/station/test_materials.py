@@ -14,10 +14,23 @@ from station.blobstore import MaterialWriteError
 from station.cases import CaseEditError, StatusEvent
 from station.lifecycle import Transition
 from station.maintenance import run_maintenance, sweep
-from station.materials import MaterialError, PageNotFoundError, PurgeReport, UnsupportedFileError
-from station.models import AuditEvent, Case, DeferredMaterial, MaterialFile, MaterialRequirement
+from station.materials import (
+    MaterialError,
+    NoOpenDeferralError,
+    PageNotFoundError,
+    PurgeReport,
+    ReceiveNotAllowedError,
+    UnsupportedFileError,
+)
+from station.models import (
+    AuditEvent,
+    Case,
+    DeferredMaterial,
+    MaterialFile,
+    MaterialRequirement,
+    OutboxItem,
+)
 from tests.station.conftest import COMPLETE_ANSWERS
-
 
 
 def _pages(case: Case, code: str | None = None) -> list[MaterialFile]:
@@ -325,6 +338,162 @@ def test_edits_allowed_on_a_returned_case(session, queued, scans, edit) -> None:
     before = _snapshot(session, queued)
     edit(session.materials, queued, _pages(queued), scans)
     assert _snapshot(session, queued) != before
+
+
+# --- a deferred material brought after submission ------------------------------------------
+
+_LATER = {
+    "queued": [],
+    "uploaded": [Transition.UPLOAD],
+    "accepted": [Transition.UPLOAD, Transition.ACCEPT],
+}
+
+
+def _move(session, case: Case, steps: list[Transition]) -> Case:
+    for step in steps:
+        session.cases.apply_status_event(case.uuid, StatusEvent(f"{case.uuid}-{step}", step))
+    return Case.get_by_id(case.id)
+
+
+def _outbox(case: Case) -> list[tuple]:
+    items = OutboxItem.select().where(OutboxItem.case == case).order_by(OutboxItem.seq)
+    return [(i.seq, i.revision, i.kind, i.state) for i in items]
+
+
+def _received_state(session, case: Case) -> tuple:
+    """What receiving a material may change: pages, blobs, deferral, revision, outbox, audit."""
+    deferral = _deferral(case, "hukou")
+    return (
+        _snapshot(session, case),
+        deferral and deferral.fulfilled_at,
+        Case.get_by_id(case.id).revision,
+        _outbox(case),
+    )
+
+
+@pytest.mark.parametrize("state", _LATER)
+def test_receive_deferred_after_submission(session, queued, scans, clock, state) -> None:
+    case = _move(session, queued, _LATER[state])
+    clock.advance(timedelta(days=2))
+    pages = session.materials.receive_deferred(case.uuid, "hukou", scans[1:])
+    last = _last_audit()
+    assert (last.action, last.object_type, last.object_id, last.agent_login) == (
+        "create", "page", case.uuid, "wang")
+    assert last.detail == {"material": "hukou", "n": 2, "after_submission": True}
+    assert [(p.position, p.media_type) for p in pages] == [(1, "image/png"), (2, "application/pdf")]
+    assert [_read(session, p) for p in pages] == [s.read_bytes() for s in scans[1:]]
+    assert _deferral(case, "hukou").fulfilled_at == clock.now()
+    case = Case.get_by_id(case.id)
+    assert case.state == state and case.revision == 2
+    assert _outbox(case) == [(1, 1, "submission", "pending"), (2, 2, "materials", "pending")]
+
+
+def test_receive_deferred_seq_follows_other_cases_items(session, matter, applicant, queued,
+                                                        scans) -> None:
+    other = session.cases.create_draft(matter, 1, applicant, dict(COMPLETE_ANSWERS))
+    session.materials.attach_pages(other.uuid, "id_card", scans[:1])
+    session.materials.attach_pages(other.uuid, "hukou", scans[1:2])
+    session.cases.submit(other.uuid, matter)
+    session.materials.receive_deferred(queued.uuid, "hukou", scans[2:])
+    assert _outbox(queued)[-1] == (3, 2, "materials", "pending")
+
+
+_NOT_RECEIVING = {
+    "returned": [Transition.UPLOAD, Transition.RETURN],
+    "refused": [Transition.UPLOAD, Transition.REFUSE],
+    "completed": [Transition.UPLOAD, Transition.ACCEPT, Transition.COMPLETE],
+}
+
+
+def _deferred_draft(session, matter, applicant) -> Case:
+    case = session.cases.create_draft(matter, 1, applicant, dict(COMPLETE_ANSWERS))
+    session.materials.defer(case.uuid, "hukou", date(2026, 12, 1))
+    return case
+
+
+@pytest.mark.parametrize("state", [*_NOT_RECEIVING, "withdrawn", "draft"])
+def test_receive_deferred_refused_in_other_states(
+    session, matter, applicant, queued, scans, state
+) -> None:
+    case = queued
+    if state == "draft":
+        case = _deferred_draft(session, matter, applicant)
+    elif state == "withdrawn":
+        session.cases.withdraw(queued.uuid, "申请人撤回")
+    else:
+        _move(session, queued, _NOT_RECEIVING[state])
+    before = _received_state(session, case)
+    with pytest.raises(ReceiveNotAllowedError) as raised:
+        session.materials.receive_deferred(case.uuid, "hukou", scans[2:])
+    assert "queued, uploaded or accepted" in str(raised.value)
+    assert _received_state(session, case) == before
+
+
+@pytest.mark.parametrize(
+    "code, error",
+    [("id_card", NoOpenDeferralError), ("income_proof", NoOpenDeferralError),
+     ("no_such", MaterialError)],
+)
+def test_receive_needs_an_open_deferral(session, queued, scans, code, error) -> None:
+    before = _received_state(session, queued)
+    with pytest.raises(error):
+        session.materials.receive_deferred(queued.uuid, code, scans[2:])
+    assert _received_state(session, queued) == before
+
+
+def test_a_deferral_is_received_once(session, queued, scans) -> None:
+    session.materials.receive_deferred(queued.uuid, "hukou", scans[2:])
+    before = _received_state(session, queued)
+    with pytest.raises(NoOpenDeferralError):
+        session.materials.receive_deferred(queued.uuid, "hukou", scans[:1])
+    assert _received_state(session, queued) == before
+
+
+@pytest.mark.parametrize(
+    "make_second, error",
+    [(_not_a_scan, UnsupportedFileError), (_missing, MaterialWriteError),
+     (_directory, MaterialWriteError)],
+)
+def test_receive_with_a_bad_file_adds_nothing(
+    session, queued, scans, tmp_path, make_second, error
+) -> None:
+    before = _received_state(session, queued)
+    sources = [scans[2], make_second(tmp_path / "second"), scans[1]]
+    with pytest.raises(error) as raised:
+        session.materials.receive_deferred(queued.uuid, "hukou", sources)
+    assert "second" not in str(raised.value)
+    assert _received_state(session, queued) == before
+
+
+def test_receive_when_the_case_moved_meanwhile_removes_the_blobs(
+    session, queued, scans, monkeypatch
+) -> None:
+    """The township's return lands between the first check and the transaction."""
+    before_blobs = _files(session)
+    put = session.blobs.put
+
+    def put_then_return(path: Path):
+        stored = put(path)
+        if Case.get_by_id(queued.id).state != "returned":
+            _move(session, queued, [Transition.UPLOAD, Transition.RETURN])
+        return stored
+
+    monkeypatch.setattr(session.blobs, "put", put_then_return)
+    with pytest.raises(ReceiveNotAllowedError):
+        session.materials.receive_deferred(queued.uuid, "hukou", scans[1:])
+    assert _files(session) == before_blobs
+    assert _pages(queued, "hukou") == []
+    assert _deferral(queued, "hukou").fulfilled_at is None
+    assert [kind for _s, _r, kind, _st in _outbox(queued)] == ["submission"]
+
+
+def test_receiving_nothing_checks_and_changes_nothing(session, matter, applicant, queued):
+    before = _received_state(session, queued)
+    assert session.materials.receive_deferred(queued.uuid, "hukou", []) == []
+    assert _received_state(session, queued) == before
+    draft = _deferred_draft(session, matter, applicant)
+    with pytest.raises(ReceiveNotAllowedError):
+        session.materials.receive_deferred(draft.uuid, "hukou", [])
 
 
 # --- retention purge ------------------------------------------------------------------------

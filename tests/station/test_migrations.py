@@ -70,3 +70,40 @@ def test_failed_step_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "a" not in db.get_tables()
     assert migrations.current_version(db) == 0
     db.close()
+
+
+def _version_one_store(path: Path, key: bytes) -> None:
+    """A store as version 1 of the app left it: one returned case with a page."""
+    db = store.connect(path, key)
+    migrations.migrate(db, target=1)
+    for sql in (
+        """INSERT INTO "station" VALUES (1, 'OLD01', '老村便民服务站', '老镇', '2026-01-05')""",
+        """INSERT INTO "agent" VALUES (1, 'li', '李代办', 'agent', '2026-01-05', NULL)""",
+        """INSERT INTO "applicant" ("id", "uuid", "name", "created_at", "updated_at")
+           VALUES (1, 'a-1', '张三', '2026-01-05', '2026-01-05')""",
+        """INSERT INTO "case" VALUES (1, 'c-1', 'OLD01-20260105-0001', 'M-1', '测试事项', 1, 1,
+           1, '{}', '{}', 'returned', 1, '2026-01-05', '2026-01-06', '2026-01-05', NULL, 0,
+           NULL, NULL, NULL)""",
+        """INSERT INTO "material_requirement" VALUES (1, 1, 'hukou', '户口簿', 'copy', 1, 1,
+           NULL, 0)""",
+        """INSERT INTO "case_transition" VALUES (1, 1, 'uploaded', 'returned', NULL, '不清晰',
+           'ev-1', '2026-01-06')""",
+    ):
+        db.execute_sql(sql)
+    db.close()
+
+
+def test_step_two_brings_a_version_one_store_forward_keeping_its_data(tmp_path: Path) -> None:
+    key, path = os.urandom(32), tmp_path / "s.db"
+    _version_one_store(path, key)
+    db = store.open_store(path, key)
+    assert migrations.current_version(db) == migrations.LATEST >= 2
+    case = models.Case.get(models.Case.uuid == "c-1")
+    assert (case.state, case.applicant.name, case.agent.login) == ("returned", "张三", "li")
+    assert [r.code for r in case.requirements] == ["hukou"]
+    assert [t.reason for t in case.transitions] == ["不清晰"]
+    assert list(case.supplement_items) == []
+    models.SupplementItem.create(case=case, event_id="ev-1", position=1, requirement_code="hukou",
+                                 name="户口簿", reason="不清晰", created_at=case.updated_at)
+    assert case.supplement_items.count() == 1
+    db.close()
