@@ -25,7 +25,7 @@ from typing import NamedTuple, Protocol
 
 from station.i18n import _, ngettext
 from station.images import PreparedScan, ScanError, ScanLimits, prepare_scan, private_workdir
-from station.materials import MaterialService
+from station.models import MaterialFile
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,15 @@ class ImportProgress(NamedTuple):
     done: int
     total: int
     bytes: int
+
+
+class PageSink(Protocol):
+    """Where good pages go, all or none: :class:`station.materials.MaterialService`, or an
+    adapter that stores them another way (materials brought after submission)."""
+
+    def attach_pages(
+        self, case_uuid: str, requirement_code: str, sources: Sequence[Path]
+    ) -> list[MaterialFile]: ...
 
 
 class CancelToken(Protocol):
@@ -89,7 +98,7 @@ class ImportReport:
 
 
 def import_pages(
-    materials: MaterialService,
+    materials: PageSink,
     case_uuid: str,
     requirement_code: str,
     paths: Sequence[Path],
@@ -127,7 +136,7 @@ def import_pages(
 
 
 def _attach(
-    materials: MaterialService,
+    materials: PageSink,
     case_uuid: str,
     requirement_code: str,
     prepared: list[tuple[int, PreparedScan]],

@@ -212,7 +212,7 @@ class CaseDetailPresenter:
         the good ones as its pages, queued for the township. Slow: runs on the worker.
         Raises what ``MaterialService.receive_deferred`` raises; then nothing was added."""
         intake = _DeferredIntake(self._session.materials)
-        return import_pages(intake, self.case.uuid, code, paths,  # type: ignore[arg-type]
+        return import_pages(intake, self.case.uuid, code, paths,
                             progress=progress, cancel=cancel,
                             work_dir=self._session.paths.root / WORK_DIR)
 
