@@ -77,7 +77,7 @@ class StationApp:
         self.root.bind_all("<Control-f>", lambda _event: self.find_cases(), add="+")
         self.root.bind_all("<Control-s>", lambda _event: self.save_form(), add="+")
         self.root.bind_all("<Control-p>", lambda _event: self.print_screen(), add="+")
-        self.root.after(POLL_MS, self._poll)
+        self._poll_timer = self.root.after(POLL_MS, self._poll)
         self.start()
 
     def start(self) -> None:
@@ -312,6 +312,7 @@ class StationApp:
             self.session.close()
             self.session = None
         self.worker.shutdown()
+        self.root.after_cancel(self._poll_timer)
         self.root.destroy()
         _collect_tk_garbage()
 
@@ -340,7 +341,7 @@ class StationApp:
             if self._active_session() is not None and self.idle_for() > self.idle_seconds:
                 self.lock()
         finally:
-            self.root.after(POLL_MS, self._poll)
+            self._poll_timer = self.root.after(POLL_MS, self._poll)
 
 
 def _collect_tk_garbage() -> None:

@@ -87,16 +87,19 @@ def test_file_a_case_with_the_keyboard_and_widgets(
     screenshot(app.root, "new-case-form")
 
     view.steps.select(3)
-    pump(app, lambda: len(view.scans.get_children()) == 2)
-    view.materials.selection_set("id_card")
-    view.scans.selection_set(view.scans.get_children())
-    view.scan_button.invoke()
-    pump(app, lambda: view.materials.set("id_card", "pages") == "2")
-    assert not view.scans.get_children()
-    view.materials.selection_set("photo")
-    _type(view.defer_date, "2026-12-10")
-    view.defer_button.invoke()
-    assert view.materials.set("photo", "deferred") == "2026-12-10"
+    step = view.materials_step
+    pump(app, lambda: len(step.scans.get_children()) == 2)
+    step.materials.selection_set("id_card")
+    app.root.update()
+    step.scans.selection_set(step.scans.get_children())
+    step.scan_button.invoke()
+    pump(app, lambda: step.materials.set("id_card", "pages") == "2")
+    assert not step.scans.get_children()
+    step.materials.selection_set("photo")
+    app.root.update()
+    _type(step.defer_date, "2026-12-10")
+    step.defer_button.invoke()
+    assert step.materials.set("photo", "deferred") == "2026-12-10"
     screenshot(app.root, "new-case-materials")
 
     view.steps.select(4)

@@ -74,18 +74,20 @@ def test_whole_flow_to_submission(flow, session, tmp_path, clock) -> None:
     assert case.state == CaseState.DRAFT
     assert case.answers["applicant_name"] == "张秀英"
     assert flow.find_applicants("张秀")[0].id_number.startswith("410522")
-    rows = flow.requirements()
+    materials = flow.materials
+    rows = materials.requirements()
     assert rows and all(row.pages == 0 for row in rows)
     with pytest.raises(SubmissionIncompleteError):
         flow.submit()
     assert flow.problems()
     answers = dict(case.answers)
     flow.save_answers(answers, {})
-    for row in flow.requirements():
+    for row in materials.requirements():
+        materials.choose(row.code)
         if row.needed and row.deferrable:
-            flow.defer(row.code, date(2026, 12, 10))
+            materials.defer("2026-12-10")
         elif row.needed:
-            report = flow.import_scans(row.code, [scan, tmp_path / "missing.jpg"])
+            report = materials.import_files(row.code, [scan, tmp_path / "missing.jpg"])
             assert len(report.pages) == 1 and len(report.problems) == 1
     remaining = flow.problems()
     assert all("Material missing" not in p and "缺少材料" not in p for p in remaining)

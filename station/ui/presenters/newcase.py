@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import forms
 from forms.catalog import Catalog
 from forms.errors import ValidationError
 from forms.model import Matter
@@ -20,20 +18,14 @@ from forms.validators import check_id_number, format_id_number
 from station import readiness
 from station.applicants import ApplicantInput
 from station.i18n import _
-from station.importer import ImportReport, import_pages
-from station.maintenance import WORK_DIR
-from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
+from station.models import Case
+from station.printing.display import material_form
 from station.session import Session
+from station.ui.presenters.materials import MaterialsPresenter
 
 if TYPE_CHECKING:
     from station.printing import RenderedPdf
 
-_FORMS = {
-    "original": "原件",
-    "copy": "复印件",
-    "original_and_copy": "原件及复印件",
-    "electronic": "电子件",
-}
 # Answers the applicant step fills in when the matter's form has these fields.
 APPLICANT_FIELDS = ("applicant_name", "applicant_id", "applicant_phone", "applicant_address")
 
@@ -53,17 +45,6 @@ class ApplicantHit:
     phone: str
 
 
-@dataclass(frozen=True)
-class RequirementRow:
-    code: str
-    name: str
-    form: str
-    pages: int
-    deferrable: bool
-    deferred_until: date | None
-    needed: bool
-
-
 def guide_text(matter: Matter) -> str:
     """The matter's guide as the agent reads it to the villager."""
     limits = matter.time_limits
@@ -72,7 +53,7 @@ def guide_text(matter: Matter) -> str:
     lines += ["", _("Materials:")]
     for material in matter.materials:
         extra = _(" (may be brought later)") if material.deferrable else ""
-        lines.append(f"  · {material.name}（{_FORMS.get(material.form, material.form)}）{extra}")
+        lines.append(f"  · {material.name}（{material_form(material.form)}）{extra}")
     lines += ["", _("Promised time limit: {n} working days").format(n=limits.promised_days)]
     if limits.statutory_days:
         lines.append(_("Statutory time limit: {n} working days").format(n=limits.statutory_days))
@@ -109,6 +90,7 @@ class NewCasePresenter:
         self._index = index
         self.matter: Matter | None = None
         self.case: Case | None = None
+        self.materials = MaterialsPresenter(session)
 
     def today(self) -> date:
         return self._session.ctx.clock.today()
@@ -152,45 +134,19 @@ class NewCasePresenter:
         self.case = self._session.cases.create_draft(
             self.matter, self.catalog.version, applicant, answers
         )
+        self.materials.open(self.case.uuid, self.matter)
         return self.case
 
     def resume(self, case_uuid: str) -> Case:
         """Open an existing draft or returned case in this flow."""
         self.case = self._session.cases.open(case_uuid)
         self.matter = self.catalog.matter(self.case.matter_code)
+        self.materials.open(self.case.uuid, self.matter)
         return self.case
 
     def save_answers(self, answers: dict[str, Any], overrides: dict[str, str]) -> None:
         """Autosave from the form (called after every change)."""
         self.case = self._session.cases.update_answers(self._case().uuid, answers, overrides)
-
-    def requirements(self) -> list[RequirementRow]:
-        """Each material with its pages and deferral, and whether these answers need it."""
-        case = Case.get_by_id(self._case().id)
-        needed = {m.code for m in forms.evaluate(self._matter(), case.answers).materials}
-        rows = []
-        for requirement in case.requirements.order_by(MaterialRequirement.position):
-            pages = requirement.pages.where(MaterialFile.blob_name.is_null(False)).count()
-            deferral = requirement.deferrals.where(DeferredMaterial.fulfilled_at.is_null()).first()
-            rows.append(RequirementRow(
-                requirement.code, requirement.name,
-                f"{_FORMS.get(requirement.form, requirement.form)} × {requirement.copies}",
-                pages, requirement.deferrable,
-                deferral.promised_date if deferral else None, requirement.code in needed,
-            ))
-        return rows
-
-    def import_scans(self, code: str, paths: list[Path]) -> ImportReport:
-        """Prepare scans (orientation, size, metadata) and add the good ones as pages.
-
-        Slow: runs on the worker. The plain working copies live in the data directory's
-        ``work`` folder and are removed when the import ends.
-        """
-        return import_pages(self._session.materials, self._case().uuid, code, paths,
-                            work_dir=self._session.paths.root / WORK_DIR)
-
-    def defer(self, code: str, promised: date) -> None:
-        self._session.materials.defer(self._case().uuid, code, promised)
 
     def print_notice(self) -> RenderedPdf:
         """The one-time notice PDF (slow: runs on the worker), recorded as a print."""

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import queue
 import tkinter as tk
 from datetime import date
 from pathlib import Path
-from tkinter import filedialog
 from typing import Callable
 
 import ttkbootstrap as tb
 
 from station.applicants import ApplicantInput
-from station.scanfolder import FolderUnavailable, ScanArrived, ScanFolderWatcher
 from station.i18n import _
 from station.ui.presenters.errors import describe
 from station.ui.presenters.newcase import NewCasePresenter, id_feedback
+from station.ui.views.materials import MaterialsStep
 from station.ui.views.printout import send_and_report
 from station.ui.worker import Worker
 
@@ -61,9 +59,6 @@ class NewCaseView(tb.Frame):
         self._on_submitted = on_submitted
         self._send_pdf = send or (lambda _pdf: None)
         self.form_view = None
-        self.scan_events: queue.Queue = queue.Queue()
-        self.watcher = ScanFolderWatcher(scan_folder, self.scan_events) if scan_folder else None
-        self._arrived: dict[str, ScanArrived] = {}
         if go_home is not None:
             tb.Button(self, text=_("← Home (the draft is kept)"), bootstyle="link",
                       command=self._leaving(go_home)).pack(anchor="w")
@@ -72,10 +67,11 @@ class NewCaseView(tb.Frame):
         self.matter_tab = self._build_matter_tab()
         self.applicant_tab = self._build_applicant_tab()
         self.form_tab = tb.Frame(self.steps, padding=8)
-        self.materials_tab = self._build_materials_tab()
+        self.materials_step = MaterialsStep(self.steps, presenter.materials, worker, scan_folder,
+                                            on_change=self.refresh_review)
         self.review_tab = self._build_review_tab()
         for tab, title in ((self.matter_tab, _("1 Matter")), (self.applicant_tab, _("2 Applicant")),
-                           (self.form_tab, _("3 Form")), (self.materials_tab, _("4 Materials")),
+                           (self.form_tab, _("3 Form")), (self.materials_step, _("4 Materials")),
                            (self.review_tab, _("5 Review and submit"))):
             self.steps.add(tab, text=title)
         for later in (1, 2, 3, 4):
@@ -85,10 +81,6 @@ class NewCaseView(tb.Frame):
         self.message.pack(fill="x", pady=(6, 0))
         self._search_matters()
         self.search.focus_set()
-        if self.watcher is not None:
-            self.watcher.start()
-            self.after(200, self._drain_scans)
-        self.bind("<Destroy>", self._destroyed, add="+")
 
     def _leaving(self, go_home: Callable[[], None]) -> Callable[[], None]:
         def leave() -> None:
@@ -103,7 +95,7 @@ class NewCaseView(tb.Frame):
         if self.form_view is not None:
             self.form_view.commit()
         if self._presenter.case is not None and self.steps.index("current") >= 3:
-            self.refresh_materials()
+            self.materials_step.refresh()
 
     # --- 1 matter ---------------------------------------------------------------------
 
@@ -235,151 +227,7 @@ class NewCaseView(tb.Frame):
         self.form_view = self._form_factory(self.form_tab, self._presenter)
         self.form_view.pack(fill="both", expand=True)
         self.steps.select(2)
-        self.refresh_materials()
-
-    # --- 4 materials ------------------------------------------------------------------
-
-    def _build_materials_tab(self) -> tb.Frame:
-        tab = tb.Frame(self.steps, padding=8)
-        columns = ("name", "form", "pages", "deferred", "needed")
-        self.materials = tb.Treeview(tab, columns=columns, show="headings", height=12)
-        for column, title, width in (("name", _("Material"), 260), ("form", _("Form"), 140),
-                                     ("pages", _("Pages"), 70),
-                                     ("deferred", _("Accepted missing until"), 160),
-                                     ("needed", _("Needed"), 80)):
-            self.materials.heading(column, text=title)
-            self.materials.column(column, width=width, anchor="w")
-        self.materials.grid(row=0, column=0, columnspan=4, sticky="nsew")
-        self.add_button = tb.Button(tab, text=_("Add pages from files…"),
-                                    command=self._add_files)
-        self.add_button.grid(row=1, column=0, sticky="w", pady=8)
-        tb.Label(tab, text=_("Bring later by (YYYY-MM-DD)")).grid(row=1, column=1, sticky="e")
-        self.defer_date = tb.Entry(tab, width=14)
-        self.defer_date.grid(row=1, column=2, sticky="w", padx=6)
-        self.defer_button = tb.Button(tab, text=_("Accept missing until this date"),
-                                      command=self._defer)
-        self.defer_button.grid(row=1, column=3, sticky="w")
-        tb.Label(tab, text=_("New scans from the document camera")).grid(
-            row=2, column=0, sticky="w", pady=(8, 0))
-        self.scans = tb.Treeview(tab, columns=("file", "size"), show="headings", height=6)
-        self.scans.heading("file", text=_("File"))
-        self.scans.heading("size", text=_("Size"))
-        self.scans.grid(row=3, column=0, columnspan=4, sticky="nsew")
-        self.scan_button = tb.Button(tab, text=_("Add the selected scans to the chosen material"),
-                                     command=self._add_scans)
-        self.scan_button.grid(row=4, column=0, sticky="w", pady=8)
-        self.scan_note = tb.Label(tab, text="" if self.watcher else _(
-            "No scan folder is set: choose the document camera's folder in the settings."),
-            bootstyle="secondary")
-        self.scan_note.grid(row=4, column=1, columnspan=3, sticky="w")
-        tab.columnconfigure(0, weight=1)
-        tab.rowconfigure(0, weight=1)
-        return tab
-
-    def _drain_scans(self) -> None:
-        """Show new complete files from the drop folder (the watcher runs on its thread)."""
-        while True:
-            try:
-                event = self.scan_events.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(event, ScanArrived):
-                self._arrived[event.path.name] = event
-                size = f"{event.key.size / 1e6:.1f} MB"
-                self.scans.insert("", "end", iid=event.path.name, values=(event.path.name, size))
-            elif isinstance(event, FolderUnavailable):
-                self.scan_note.configure(text=event.message, bootstyle="danger")
-            else:
-                self.scan_note.configure(text="", bootstyle="secondary")
-        if self.winfo_exists():
-            self.after(200, self._drain_scans)
-
-    def _add_scans(self) -> None:
-        code = self._selected_material()
-        names = list(self.scans.selection())
-        if code is None or not names:
-            if not names:
-                self.message.configure(text=_("Choose scans in the list first."))
-            return
-        arrived = [self._arrived[name] for name in names]
-        self.scan_button.configure(state="disabled")
-        self.message.configure(text=_("Adding the scans…"), bootstyle="secondary")
-        self._worker.submit(
-            lambda: self._presenter.import_scans(code, [a.path for a in arrived]),
-            lambda report: self._scans_added(arrived, report), self._scan_failed)
-
-    def _scans_added(self, arrived: list[ScanArrived], report) -> None:  # noqa: ANN001
-        failed = {problem.index for problem in report.problems}
-        for index, item in enumerate(arrived):
-            if index not in failed:
-                self.watcher.mark_imported(item.key)
-                self.scans.delete(item.path.name)
-                del self._arrived[item.path.name]
-        self.scan_button.configure(state="normal")
-        self.refresh_materials()
-        self.message.configure(text=report.summary(), bootstyle="secondary")
-
-    def _scan_failed(self, error: BaseException) -> None:
-        self.scan_button.configure(state="normal")
-        self._failed(error)
-
-    def _destroyed(self, event: tk.Event) -> None:
-        if event.widget is self and self.watcher is not None:
-            self.watcher.stop(timeout=2)
-
-    def refresh_materials(self) -> None:
-        self.materials.delete(*self.materials.get_children())
-        for row in self._presenter.requirements():
-            deferred = row.deferred_until.isoformat() if row.deferred_until else ""
-            needed = _("yes") if row.needed else _("no")
-            self.materials.insert("", "end", iid=row.code,
-                                  values=(row.name, row.form, row.pages, deferred, needed))
-        self.refresh_review()
-
-    def _selected_material(self) -> str | None:
-        selected = self.materials.selection()
-        if not selected:
-            self.message.configure(text=_("Choose a material in the list first."))
-            return None
-        return selected[0]
-
-    def _add_files(self) -> None:
-        code = self._selected_material()
-        if code is None:
-            return
-        names = filedialog.askopenfilenames(
-            parent=self, title=_("Choose scans"),
-            filetypes=[(_("Scans"), "*.jpg *.jpeg *.png *.pdf")])
-        if names:
-            self.attach(code, [Path(name) for name in names])
-
-    def attach(self, code: str, paths: list[Path]) -> None:
-        """Prepare and store chosen files as pages of a material, off the UI thread."""
-        self.message.configure(text=_("Saving the pages…"), bootstyle="secondary")
-        self._worker.submit(lambda: self._presenter.import_scans(code, paths),
-                            self._imported, self._failed)
-
-    def _imported(self, report) -> None:  # noqa: ANN001 - an importer.ImportReport
-        self.refresh_materials()
-        self.message.configure(text=report.summary(), bootstyle="secondary")
-
-    def _defer(self) -> None:
-        code = self._selected_material()
-        if code is None:
-            return
-        try:
-            self._presenter.defer(code, date.fromisoformat(self.defer_date.get().strip()))
-        except ValueError:
-            self.message.configure(text=_("Type the date as YYYY-MM-DD."), bootstyle="danger")
-            return
-        except Exception as error:  # noqa: BLE001 - shown to the agent in plain words
-            self._failed(error)
-            return
-        self._saved()
-
-    def _saved(self) -> None:
-        self.message.configure(text="")
-        self.refresh_materials()
+        self.materials_step.refresh()
 
     def _failed(self, error: BaseException) -> None:
         self.message.configure(text=describe(error), bootstyle="danger")
