@@ -167,3 +167,34 @@ def test_cancel_in_the_middle_of_an_import_adds_no_page(
          or str(step.add_button.cget("state")) == "normal")
     assert step.message.cget("text") == "Import cancelled; no page was added."
     assert _pages() == [] and step.materials.set("id_card", "pages") == "0"
+
+
+def test_a_returned_case_shows_the_township_checklist_in_the_step(
+    station_dir: Path, app_factory, clock, session, matter, queued  # noqa: F811
+) -> None:
+    from forms.search import CatalogIndex
+    from station.cases import MissingItem, StatusEvent
+    from station.lifecycle import Transition
+    from tests.ui.test_app_gui import log_in
+    from tests.ui.test_casedetail import _one_matter_catalog
+
+    session.cases.apply_status_event(queued.uuid, StatusEvent("up-1", Transition.UPLOAD))
+    session.cases.apply_status_event(queued.uuid, StatusEvent(
+        "ret-1", Transition.RETURN, reason="材料需补正",
+        missing=(MissingItem("id_card", "居民身份证", "照片不清晰"),
+                 MissingItem(None, "申请表", "人口一栏有误"))))
+    session.close()
+    app = app_factory(station_dir, clock=clock)
+    app.catalog = _one_matter_catalog(matter)
+    app.index = CatalogIndex(app.catalog.matters.values())
+    log_in(app)
+    app.edit_case(queued.uuid)
+    view = app.screen
+    view.steps.select(3)
+    app.root.update()
+    step = view.materials_step
+    assert "township" in step.materials.cget("displaycolumns")
+    assert step.materials.set("id_card", "township") == "✗ 照片不清晰"
+    assert "人口一栏有误" in step.township_notes.cget("text")
+    assert step.township_notes.winfo_ismapped()
+    screenshot(app.root, "materials-returned")

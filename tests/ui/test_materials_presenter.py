@@ -230,3 +230,31 @@ def test_a_cancelled_import_keeps_every_scan(step, files) -> None:
     report = step.import_files("id_card", step.scan_paths(names))
     assert report.cancelled and step.scans_imported(names, report) == []
     assert sorted(step.arrived) == sorted(names)
+
+
+def test_a_returned_case_shows_the_township_points_by_material(session, queued, matter,
+                                                               files, clock) -> None:
+    from datetime import timedelta
+
+    from station.cases import MissingItem, StatusEvent
+    from station.lifecycle import Transition
+
+    session.cases.apply_status_event(queued.uuid, StatusEvent("up-1", Transition.UPLOAD))
+    session.cases.apply_status_event(queued.uuid, StatusEvent("ret-1", Transition.RETURN,
+        reason="材料需补正", missing=(MissingItem("id_card", "居民身份证", "照片不清晰"),
+                                     MissingItem(None, "申请表", "人口一栏有误"))))
+    step = MaterialsPresenter(session)
+    step.open(queued.uuid, matter)
+    rows = {row.code: row.township for row in step.requirements()}
+    assert rows == {"id_card": "✗ 照片不清晰", "hukou": "", "income_proof": ""}
+    assert step.township_notes() == ["Returned by the township: 材料需补正",
+                                     "✗ 申请表：人口一栏有误"]
+    clock.advance(timedelta(minutes=5))
+    step.choose("id_card")
+    step.import_files("id_card", files[:1])
+    assert {row.code: row.township for row in step.requirements()}["id_card"] == "✓ 照片不清晰"
+
+
+def test_a_draft_never_returned_has_no_township_notes(step) -> None:
+    assert step.township_notes() == []
+    assert all(row.township == "" for row in step.requirements())

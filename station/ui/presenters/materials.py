@@ -23,6 +23,8 @@ from station.maintenance import WORK_DIR
 from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
 from station.printing.display import copies, day, material_form
 from station.scanfolder import ScanArrived, ScanKey
+from station.supplements import ChecklistEntry, checklist
+from station.printing.notice import township_remarks
 from station.session import Session
 
 # Width and height a page's thumbnail fits in (A4 portrait proportions).
@@ -47,6 +49,7 @@ class RequirementRow:
     deferrable: bool
     deferred_until: date | None
     needed: bool
+    township: str = ""
 
     @property
     def deferred_text(self) -> str:
@@ -98,8 +101,22 @@ class MaterialsPresenter:
         case = self._case()
         evaluation = forms.evaluate(self._require_matter(), case.answers, overrides=case.overrides)
         needed = {material.code for material in evaluation.materials}
+        points = _points_by_material(checklist(case))
         query = case.requirements.order_by(MaterialRequirement.position)
-        return [_requirement_row(requirement, needed) for requirement in query]
+        return [_requirement_row(requirement, needed, points.get(requirement.code, []))
+                for requirement in query]
+
+    def township_notes(self) -> list[str]:
+        """For a returned case: the township's reason and its points that name no material
+        of this case, as lines above the checklist ([] otherwise). Points naming a material
+        show in that material's row."""
+        case = self._case()
+        reason = township_remarks(case)
+        notes = [_("Returned by the township: {reason}").format(reason=reason)] if reason else []
+        known = {requirement.code for requirement in case.requirements}
+        notes += [_point_text(entry, with_name=True) for entry in checklist(case)
+                  if entry.requirement_code not in known]
+        return notes
 
     def choose(self, code: str | None) -> None:
         """Make ``code`` the chosen material; its first page is chosen unless it stays."""
@@ -263,7 +280,8 @@ def _requirement(case: Case, code: str) -> MaterialRequirement:
     return case.requirements.where(MaterialRequirement.code == code).get()
 
 
-def _requirement_row(requirement: MaterialRequirement, needed: set[str]) -> RequirementRow:
+def _requirement_row(requirement: MaterialRequirement, needed: set[str],
+                     points: list[ChecklistEntry]) -> RequirementRow:
     pages = requirement.pages.where(MaterialFile.blob_name.is_null(False)).count()
     deferral = requirement.deferrals.where(DeferredMaterial.fulfilled_at.is_null()).first()
     return RequirementRow(
@@ -271,4 +289,20 @@ def _requirement_row(requirement: MaterialRequirement, needed: set[str]) -> Requ
         f"{material_form(requirement.form)} · {copies(requirement.copies)}",
         pages, requirement.deferrable,
         deferral.promised_date if deferral else None, requirement.code in needed,
+        "；".join(_point_text(entry) for entry in points),
     )
+
+
+def _points_by_material(entries: list[ChecklistEntry]) -> dict[str, list[ChecklistEntry]]:
+    found: dict[str, list[ChecklistEntry]] = {}
+    for entry in entries:
+        if entry.requirement_code is not None:
+            found.setdefault(entry.requirement_code, []).append(entry)
+    return found
+
+
+def _point_text(entry: ChecklistEntry, with_name: bool = False) -> str:
+    """A township point with its reason, marked done (pages added or settled) or to do."""
+    mark = "✓" if entry.pages_added or entry.resolved else "✗"
+    text = f"{entry.name}：{entry.reason}" if with_name else entry.reason
+    return f"{mark} {text}"

@@ -27,7 +27,8 @@ from station.ui.worker import Worker
 
 _SCAN_POLL_MS = 200
 # The checklist's columns and their least widths (more when a heading needs it).
-_COLUMNS = {"name": 180, "form": 190, "pages": 50, "deferred": 120, "needed": 60}
+_COLUMNS = {"name": 180, "form": 190, "pages": 50, "deferred": 120, "needed": 60,
+            "township": 220}
 _ThumbKey = tuple[str, int]
 
 
@@ -97,13 +98,16 @@ class MaterialsStep(tb.Frame):
         box, presenter = tb.Frame(self), self._presenter
         self.materials = tb.Treeview(box, columns=tuple(_COLUMNS), show="headings", height=5,
                                      selectmode="browse")
-        titles = (_("Material"), _("Form"), _("Pages"), _("Deferred until"), _("Needed"))
+        titles = (_("Material"), _("Form"), _("Pages"), _("Deferred until"), _("Needed"),
+                  _("Township's checklist"))
         heading = tkfont.nametofont("TkHeadingFont")
         for column, title in zip(_COLUMNS, titles, strict=True):
             width = max(_COLUMNS[column], heading.measure(title) + 24)
             self.materials.heading(column, text=title, anchor="w")
             self.materials.column(column, width=width, anchor="w",
                                   stretch=column in ("name", "form"))
+        self.township_notes = _wrapping(tb.Label(box, text="", bootstyle="danger",
+                                                 justify="left"))
         self.materials.grid(row=0, column=0, columnspan=3, sticky="nsew")
         self.materials.bind("<<TreeviewSelect>>", lambda _event: self._material_chosen())
         self.materials.bind("<Return>", lambda _event: self.strip.focus_set())
@@ -238,10 +242,12 @@ class MaterialsStep(tb.Frame):
         """Show the materials and the chosen one's pages as stored now."""
         tree = self.materials
         tree.delete(*tree.get_children())
-        for row in self._presenter.requirements():
+        rows = self._presenter.requirements()
+        for row in rows:
             needed = _("yes") if row.needed else _("no")
-            tree.insert("", "end", iid=row.code,
-                        values=(row.name, row.form, row.pages, row.deferred_text, needed))
+            tree.insert("", "end", iid=row.code, values=(
+                row.name, row.form, row.pages, row.deferred_text, needed, row.township))
+        self._show_township(any(row.township for row in rows))
         chosen = self._presenter.material
         if chosen is not None and tree.exists(chosen):
             tree.selection_set(chosen)
@@ -249,6 +255,17 @@ class MaterialsStep(tb.Frame):
         self._presenter.choose(chosen)
         self.render_pages()
         self._on_change()
+
+    def _show_township(self, in_rows: bool) -> None:
+        """The township's column and notes, only for a returned case."""
+        columns = [c for c in _COLUMNS if c != "township" or in_rows]
+        self.materials.configure(displaycolumns=columns)
+        notes = self._presenter.township_notes()
+        self.township_notes.configure(text="\n".join(notes))
+        if notes:
+            self.township_notes.grid(row=3, column=0, columnspan=3, sticky="ew", pady=(6, 0))
+        else:
+            self.township_notes.grid_remove()
 
     def _material_chosen(self) -> None:
         selected = self.materials.selection()
