@@ -241,6 +241,9 @@ def test_detail_screen_delivers_rates_and_closes(
     view.buttons[f"print-{DocumentKind.NOTICE}"].invoke()
     pump(app, lambda: bool(view.printed))
     assert Path(view.printed[0].path).stat().st_size > 0
+    view.event_generate("<Control-p>")
+    pump(app, lambda: len(view.printed) == 2)
+    assert view.printed[1].kind is DocumentKind.RECEIPT
     _type(view.reason, "本人领取")
     view.buttons["deliver"].invoke()
     assert Case.get_by_id(queued.id).state == CaseState.DELIVERED

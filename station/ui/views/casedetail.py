@@ -233,6 +233,10 @@ class CaseDetailView(tb.Frame):
             self.render()
             self._failed(error)
 
+    def print_default(self) -> None:
+        """Ctrl+P: the first document this case has (the receipt once submitted)."""
+        self.print(self._presenter.printable()[0][0])
+
     def print(self, kind) -> None:  # noqa: ANN001 - a DocumentKind
         self.message.configure(text=_("Preparing the document…"), bootstyle="secondary")
         self._worker.submit(lambda: self._presenter.make_pdf(kind), self._printed, self._failed)

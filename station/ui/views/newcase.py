@@ -251,6 +251,11 @@ class NewCaseView(tb.Frame):
         self.printed = []
         return tab
 
+    def print_default(self) -> None:
+        """Ctrl+P: the one-time notice, once a draft exists."""
+        if self._presenter.case is not None:
+            self._print_notice()
+
     def _print_notice(self) -> None:
         """The one-time notice (一次性告知书) for the applicant to take home."""
         self.message.configure(text=_("Preparing the document…"), bootstyle="secondary")
