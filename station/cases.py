@@ -28,7 +28,7 @@ from station.lifecycle import (
     next_state,
 )
 from station.models import Applicant, Case, CaseTransition, Evaluation, MaterialRequirement
-from station.outbox import ItemKind
+from station.outbox import ItemKind, in_flight
 from station.supplements import MissingItem, record_return
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,17 @@ class EvaluationStage(StrEnum):
 class CaseEditError(StationError):
     """The case cannot be edited in its current state."""
 
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _(
+            "This case can no longer be changed: only drafts and returned cases can be edited."))
+
+
+class CaseInFlightError(CaseEditError):
+    """An earlier revision of the case is being sent: it must not change under it."""
+
     def __init__(self) -> None:
-        super().__init__(
-            _("This case can no longer be changed: only drafts and returned cases can be edited.")
-        )
+        super().__init__(_("This case is being sent to the township; it can be changed again "
+                           "once the township has confirmed it (after the next sync)."))
 
 
 class SubmissionIncompleteError(StationError):
@@ -372,6 +379,8 @@ def editable_case(case_uuid: str) -> Case:
     case = get_case(case_uuid)
     if CaseState(case.state) not in EDITABLE:
         raise CaseEditError()
+    if in_flight(case):
+        raise CaseInFlightError()
     return case
 
 

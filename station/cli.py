@@ -7,6 +7,7 @@ Passwords come from a prompt, or for scripts from ``--password-file`` or the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -374,6 +375,81 @@ def info(settings: Settings, user: str | None, password_file: Path | None) -> No
     with settings.login(user, password_file) as session:
         for label, value in station_info(session):
             click.echo(f"{label}: {value}")
+
+
+@main.command(help=_("Enrol the station with its township: the township's URL and one-time CODE."))
+@click.argument("url")
+@click.argument("code")
+@click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help=_("Trust the township's certificate through this CA bundle (PEM)."),
+)
+@login_options
+@click.pass_obj
+@handle_errors
+def enrol(
+    settings: Settings,
+    url: str,
+    code: str,
+    ca_bundle: Path | None,
+    user: str | None,
+    password_file: Path | None,
+) -> None:
+    from station.enrolment import enrol as enrol_station
+
+    with settings.login(user, password_file) as session:
+        enrolled = enrol_station(session, url, code, ca_bundle=ca_bundle)
+    click.echo(
+        _("Enrolled with township {township} as station {station} ({name}).").format(
+            township=enrolled.township_id, station=enrolled.station_id, name=enrolled.name
+        )
+    )
+
+
+@main.command(help=_("Send queued cases to the township and apply its decisions."))
+@click.option(
+    "--once",
+    is_flag=True,
+    help=_("One round, then exit: 0 done, 2 items set aside or station refused, 3 offline."),
+)
+@click.option(
+    "--login", "--user", "user", envvar="STATION_USER",
+    help=_("Login name (default: the only agent)."),
+)
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_("Read the password from the first line of this file."),
+)
+@click.pass_obj
+@handle_errors
+def sync(settings: Settings, once: bool, user: str | None, password_file: Path | None) -> None:
+    from station.syncside import engine_for
+    from sync.engine import RoundOutcome, RoundStatus, SyncRunner
+
+    def report(outcome: RoundOutcome) -> None:
+        click.echo(
+            _("Sent {sent}, set aside {aside}; township decisions applied {applied}, "
+              "set aside {events}.").format(
+                sent=outcome.sent, aside=outcome.quarantined, applied=outcome.events_applied,
+                events=outcome.events_quarantined)
+        )
+        if outcome.message:
+            click.echo(outcome.message, err=not outcome.ok)
+
+    with settings.login(user, password_file) as session:
+        engine = engine_for(session)
+        if not once:
+            with contextlib.suppress(KeyboardInterrupt):
+                SyncRunner(engine, on_outcome=report).run()
+            return
+        outcome = engine.run_round()
+    report(outcome)
+    if outcome.status in (RoundStatus.OFFLINE, RoundStatus.FAILED):
+        sys.exit(3)
+    if not outcome.ok or outcome.quarantined or outcome.events_quarantined:
+        sys.exit(2)
 
 
 @main.command(help=_("Purge pages past retention and sweep leftovers of interrupted saves."))

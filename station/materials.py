@@ -30,6 +30,7 @@ from station.errors import StationError
 from station.i18n import _
 from station.lifecycle import CaseState
 from station.models import Case, DeferredMaterial, MaterialFile, MaterialRequirement
+from station.sync_models import SyncResultFile
 from station.outbox import ItemKind
 
 log = logging.getLogger(__name__)
@@ -317,9 +318,10 @@ def _in_states(states: tuple[CaseState, ...]):  # noqa: ANN202 - a peewee expres
 
 
 def referenced_blobs() -> set[str]:
-    """Names of every blob a page row points at."""
+    """Names of every blob a page row or a township result file points at."""
     query = MaterialFile.select(MaterialFile.blob_name).where(MaterialFile.blob_name.is_null(False))
-    return {name for (name,) in query.tuples()}
+    results = SyncResultFile.select(SyncResultFile.blob_name).tuples()
+    return {name for (name,) in query.tuples()} | {name for (name,) in results}
 
 
 def _requirement(case: Case, code: str) -> MaterialRequirement:

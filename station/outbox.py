@@ -17,6 +17,7 @@ from peewee import fn
 from station.errors import StationError
 from station.i18n import _
 from station.models import Case, OutboxItem, Receipt, database_proxy
+from station.sync_models import SyncEnvelope
 
 
 class ItemKind(StrEnum):
@@ -132,3 +133,13 @@ class Outbox:
 def _reload(item: OutboxItem) -> None:
     """Bring ``item`` up to date with its stored row."""
     item.__data__.update(OutboxItem.get_by_id(item.id).__data__)
+
+
+def in_flight(case: Case) -> bool:
+    """Whether an item of ``case`` has been attempted (its envelope is built and kept) and
+    is not settled: its answers and pages must not change until it is."""
+    return (OutboxItem.select()
+            .join(SyncEnvelope, on=(SyncEnvelope.outbox_item == OutboxItem.id))
+            .where((OutboxItem.case == case)
+                   & OutboxItem.state.in_([ItemState.PENDING, ItemState.SENDING]))
+            .exists())

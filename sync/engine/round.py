@@ -1,0 +1,279 @@
+"""One round of the protocol between the station and the township (``docs/protocol.md``
+sections 4-7): ``hello`` (learn the township's clock), push (each pending outbox item: the
+blobs the township lacks by tus, then the envelope, acting on the answer as section 5
+says), pull events (verify, apply, advance the cursor), heartbeat, ledger (re-queue what
+the township lacks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import BinaryIO
+
+from sync.engine.outcome import Progress, RoundOutcome, RoundStatus, status_of
+from sync.engine.side import (
+    BlobSource,
+    BuiltEnvelope,
+    EventResult,
+    Fetch,
+    Identity,
+    ItemError,
+    PendingItem,
+    StationSide,
+    SyncConfig,
+)
+from sync.errors import MalformedError, SignatureError, SyncError
+from sync.messages import Ledger, Receipt, ledger_digest, make_ledger, read_event, read_receipt
+from sync.signed import PROTOCOL_VERSION
+from sync.transport import RefusedError, Transport, TransportError
+
+
+class SyncEngine:
+    """Runs rounds of the protocol between ``side`` and the township behind ``transport``."""
+
+    def __init__(self, side: StationSide, transport: Transport,
+                 config: SyncConfig = SyncConfig()) -> None:
+        self._side = side
+        self._transport = transport
+        self._config = config
+        self.last_error: str | None = None
+
+    def probe(self) -> bool:
+        """Whether the township answers ``hello`` (cheap; no state changes)."""
+        try:
+            self._transport.hello()
+        except SyncError:
+            return False
+        return True
+
+    def run_round(self, progress: Callable[[Progress], None] | None = None) -> RoundOutcome:
+        """One full round; never raises the protocol's errors, returns what happened."""
+        identity = self._side.identity()
+        self._transport.identify(identity.station, identity.key)
+        tally = _Round(identity, progress or (lambda _p: None))
+        try:
+            self._hello()
+            self._push(tally)
+            self._pull(tally)
+            self._heartbeat()
+            self._reconcile(tally)
+            if self._side.pending():
+                self._push(tally)
+        except TransportError as error:
+            return self._finish(tally, status_of(error.code), error.code)
+        except RefusedError as error:
+            return self._finish(tally, _refused_status(error), error.code)
+        return self._finish(tally, RoundStatus.OK, None)
+
+    def _finish(self, tally: _Round, status: RoundStatus, error: str | None) -> RoundOutcome:
+        if status is RoundStatus.OK:
+            error = tally.last_refusal
+        self.last_error = error if status is not RoundStatus.OK else None
+        return RoundOutcome(status, tally.sent, tally.quarantined, tally.applied,
+                            tally.events_quarantined, tuple(tally.requeued),
+                            tuple(tally.mismatched), error)
+
+    def _hello(self) -> None:
+        hello = self._transport.hello()
+        if PROTOCOL_VERSION not in hello.protocols:
+            raise RefusedError(426, "protocol_unsupported", {})
+
+    def _push(self, tally: _Round) -> None:
+        items = self._side.pending()
+        tally.start_push(items)
+        for item in items:
+            self._push_item(tally, item)
+            tally.item_done()
+
+    def _push_item(self, tally: _Round, item: PendingItem) -> None:
+        side = self._side
+        side.mark_sending(item.seq)
+        try:
+            built = side.envelope(item.seq)
+            tally.adjust(item, built)
+            self._deliver(tally, item, built)
+        except ItemError as error:
+            side.quarantine(item.seq, error.reason)
+            tally.set_aside(error.reason)
+        except RefusedError as error:
+            if error.code != "conflict" and error.status not in (413, 422):
+                side.mark_failed(item.seq, error.code)
+                raise
+            side.quarantine(item.seq, error.code)
+            tally.set_aside(error.code)
+        except TransportError as error:
+            side.mark_failed(item.seq, error.code)
+            raise
+
+    def _deliver(self, tally: _Round, item: PendingItem, built: BuiltEnvelope) -> None:
+        """Upload the blobs the township lacks, post the envelope, keep the receipt."""
+        wanted: Iterable[BlobSource] = built.blobs
+        for _attempt in range(self._config.envelope_attempts):
+            for blob in wanted:
+                self._upload(tally, blob)
+            try:
+                answer = self._transport.post_envelope(built.data)
+            except RefusedError as error:
+                if error.code != "blobs_missing":
+                    raise
+                missing = set(error.fields.get("missing") or ())
+                wanted = [blob for blob in built.blobs if blob.sha256 in missing]
+                continue
+            receipt = _verify_receipt(tally.identity, answer, item, built)
+            self._side.mark_sent(item.seq, answer, receipt.township_number)
+            tally.sent += 1
+            return
+        raise TransportError("blobs_missing")
+
+    def _upload(self, tally: _Round, blob: BlobSource) -> None:
+        """Send the part of ``blob`` the township lacks, in checked chunks (tus). Announcing
+        the upload tells how much the township already holds: one request, not HEAD+POST."""
+        offset = self._transport.create_blob(blob.sha256, blob.size)
+        tally.skipped(min(offset, blob.size))
+        if offset >= blob.size:
+            return
+        with blob.open() as source:
+            self._send_from(tally, blob, source, offset)
+
+    def _send_from(self, tally: _Round, blob: BlobSource, source: BinaryIO, offset: int) -> None:
+        retries = 0
+        while offset < blob.size:
+            source.seek(offset)
+            chunk = source.read(min(self._config.chunk_size, blob.size - offset))
+            if not chunk:
+                raise ItemError("page_missing")
+            try:
+                new_offset = self._transport.upload_chunk(blob.sha256, offset, chunk)
+            except RefusedError as error:
+                retries += 1
+                if error.code == "blob_digest_mismatch":
+                    raise ItemError(error.code) from None
+                if retries > self._config.offset_retries or error.code not in (
+                        "offset_mismatch", "checksum_mismatch"):
+                    raise
+                if error.code == "offset_mismatch" and error.offset is not None:
+                    tally.skipped(error.offset - offset)
+                    offset = error.offset
+                continue
+            tally.sent_bytes(new_offset - offset)
+            offset = new_offset
+
+    def _pull(self, tally: _Round) -> None:
+        """Apply events page by page until the township has no more (or a page moves
+        nothing forward, which would otherwise repeat for ever)."""
+        cursor = self._side.cursor()
+        fetch = self._transport.download
+        while True:
+            before = cursor
+            page = self._transport.events(cursor, self._config.events_page)
+            for data in page.events:
+                cursor = self._apply(tally, data, cursor, fetch)
+            if page.next > cursor:
+                cursor = page.next
+                self._side.set_cursor(cursor)
+            if not page.more or cursor == before:
+                return
+
+    def _apply(self, tally: _Round, data: bytes, cursor: int, fetch: Fetch) -> int:
+        identity = tally.identity
+        try:
+            event = read_event(data, identity.signing_key)
+        except (MalformedError, SignatureError):
+            raise TransportError("bad_event") from None
+        if event.station != identity.station or event.cursor <= cursor:
+            raise TransportError("bad_event")
+        result = self._side.apply_event(event, data, fetch)
+        if result is EventResult.APPLIED:
+            tally.applied += 1
+        elif result is EventResult.QUARANTINED:
+            tally.events_quarantined += 1
+        self._side.set_cursor(event.cursor)
+        return event.cursor
+
+    def _heartbeat(self) -> None:
+        facts = dict(self._side.heartbeat())
+        facts["last_error"] = self.last_error
+        self._transport.heartbeat(facts)
+
+    def _reconcile(self, tally: _Round) -> None:
+        state = self._side.ledger()
+        entries = state.entries
+        ledger = Ledger(
+            station=tally.identity.station,
+            highest_seq=max((e.seq for e in entries), default=0),
+            count=len(entries),
+            digest=ledger_digest(entries),
+            entries=tuple(e for e in entries if e.seq > state.through),
+        )
+        answer = self._transport.ledger(make_ledger(ledger, tally.identity.key))
+        tally.requeued += self._side.requeue(answer.missing)
+        if answer.mismatched:
+            self._side.flag_mismatched(answer.mismatched)
+        tally.mismatched += list(answer.mismatched)
+        self._side.set_ledger_through(answer.through)
+
+
+class _Round:
+    """Counts and progress of one round."""
+
+    def __init__(self, identity: Identity, report: Callable[[Progress], None]) -> None:
+        self.identity = identity
+        self._report = report
+        self.sent = self.quarantined = self.applied = self.events_quarantined = 0
+        self.requeued: list[int] = []
+        self.mismatched: list[int] = []
+        self.last_refusal: str | None = None
+        self._bytes = self._total = self._done = self._items = 0
+
+    def start_push(self, items: Sequence[PendingItem]) -> None:
+        self._bytes = self._done = 0
+        self._items = len(items)
+        self._total = sum(item.upload_bytes for item in items)
+        self._emit()
+
+    def adjust(self, item: PendingItem, built: BuiltEnvelope) -> None:
+        """Replace the item's estimate by the size of the blobs its envelope names."""
+        self._total += sum(blob.size for blob in built.blobs) - item.upload_bytes
+
+    def sent_bytes(self, n: int) -> None:
+        self._bytes += n
+        self._emit()
+
+    skipped = sent_bytes
+
+    def item_done(self) -> None:
+        self._done += 1
+        self._emit()
+
+    def set_aside(self, reason: str) -> None:
+        self.quarantined += 1
+        self.last_refusal = reason
+
+    def _emit(self) -> None:
+        self._report(Progress(self._bytes, self._total, self._done, self._items))
+
+
+def _verify_receipt(identity: Identity, data: bytes, item: PendingItem,
+                    built: BuiltEnvelope) -> Receipt:
+    """The receipt in ``data`` if it verifies and names this very item. Raises
+    TransportError: ``unexpected_answer`` for anything that is not a receipt (a captive
+    portal's page), ``bad_receipt`` for a receipt that does not verify or names another."""
+    try:
+        receipt = read_receipt(data, identity.signing_key)
+    except MalformedError:
+        raise TransportError("unexpected_answer") from None
+    except SignatureError:
+        raise TransportError("bad_receipt") from None
+    expected = (identity.station, item.seq, item.case, item.revision, built.digest)
+    found = (receipt.station, receipt.seq, receipt.case, receipt.revision,
+             receipt.envelope_sha256)
+    if found != expected:
+        raise TransportError("bad_receipt")
+    return receipt
+
+
+def _refused_status(error: RefusedError) -> RoundStatus:
+    if error.status == 401:
+        return RoundStatus.STATION_REFUSED
+    if error.status == 426:
+        return RoundStatus.TOO_OLD
+    return RoundStatus.FAILED

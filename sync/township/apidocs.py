@@ -1,0 +1,122 @@
+"""What the OpenAPI document says about bodies the routes read and write as raw bytes
+(signed documents must travel byte for byte, so FastAPI does not parse them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Error(BaseModel):
+    error: str = Field(description="A machine code; the station maps it to its own words.")
+    message: str = Field(description="English words for logs; never shown to people.")
+
+
+class Hello(BaseModel):
+    protocol: list[int]
+    server_time: str = Field(description="UTC, ISO 8601 with Z, to the second.")
+    township: str
+
+
+class ServerTime(BaseModel):
+    server_time: str
+
+
+class EnrolBody(BaseModel):
+    code: str = Field(description="The one-time code, XXXX-XXXX.")
+    station_key: str = Field(description="Raw Ed25519 public key, unpadded base64url.")
+    station_code: str | None
+    app_version: str
+
+
+class HeartbeatBody(BaseModel):
+    queue: int = Field(ge=0)
+    quarantined: int = Field(ge=0)
+    app_version: str
+    catalog_version: str | None
+    last_error: str | None
+    free_disk: int | None = Field(ge=0)
+    highest_seq: int = Field(ge=0)
+
+
+class LedgerAnswer(BaseModel):
+    through: int
+    missing: list[int]
+    mismatched: list[int]
+
+
+class EventsPage(BaseModel):
+    events: list[dict[str, Any]] = Field(description="Signed event documents, in cursor order.")
+    next: int
+    more: bool
+
+
+class SignedDocument(BaseModel):
+    signed: dict[str, Any]
+    signatures: list[dict[str, str]]
+
+
+def body(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
+    """``openapi_extra`` describing a request body the route reads itself."""
+    return {"requestBody": {"required": True,
+                            "content": {media_type: {"schema": model.model_json_schema()}}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Error}
+
+
+def _headers(*names: str) -> dict[str, Any]:
+    return {name: {"schema": {"type": "string"}} for name in names}
+
+
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error("signature_invalid: missing or bad signature, unknown or revoked station, "
+                "stale or replayed request"),
+    413: _error("too_large"),
+    422: _error("malformed"),
+    426: _error("protocol_unsupported, with supported: [1]"),
+}
+ENROL: dict[int | str, dict[str, Any]] = {
+    201: {"description": "The signed enrolment document.", "model": SignedDocument},
+    403: _error("enrolment_refused: unknown, used or expired code"),
+}
+BLOB_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Upload created or already held.",
+          "headers": _headers("Location", "Upload-Offset", "Tus-Resumable")},
+    400: _error("bad_request: Upload-Length or Upload-Metadata (sha256) missing"),
+}
+BLOB_STATE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "How much is held.",
+          "headers": _headers("Upload-Offset", "Upload-Length", "Tus-Resumable")},
+    404: _error("not_found"),
+}
+BLOB_PATCH: dict[int | str, dict[str, Any]] = {
+    204: {"description": "Chunk kept.", "headers": _headers("Upload-Offset")},
+    404: _error("not_found"),
+    409: {**_error("offset_mismatch"), "headers": _headers("Upload-Offset")},
+    415: _error("unsupported_media_type"),
+    422: _error("blob_digest_mismatch: complete but not the named digest; dropped"),
+    460: _error("checksum_mismatch"),
+}
+CHUNK_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+ENVELOPE_BODY: dict[str, Any] = body(SignedDocument)
+LEDGER_BODY: dict[str, Any] = body(SignedDocument)
+ENVELOPE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Identical resend: the original receipt.", "model": SignedDocument},
+    201: {"description": "The signed receipt.", "model": SignedDocument},
+    409: _error("conflict, with envelope_sha256"),
+    412: _error("blobs_missing, with missing: [sha256]"),
+    422: _error("malformed, envelope_signature_invalid, undecryptable, sequence_invalid"),
+}
+EVENTS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A page of events.", "model": EventsPage},
+}
+FILE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The result file.",
+          "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                              "format": "binary"}}}},
+    404: _error("not_found"),
+}
