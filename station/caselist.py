@@ -94,9 +94,29 @@ def list_cases(
     return CasePage(rows, cursor)
 
 
-def count_cases(criteria: CaseFilter = CaseFilter()) -> int:
-    """How many cases match."""
-    return _where(Case.select(), [part.indexed for part in _parts(criteria)]).count()
+def count_cases(criteria: CaseFilter = CaseFilter(), limit: int | None = None) -> int:
+    """How many cases match; with ``limit``, counting stops there, so a list can say "more
+    than" without visiting every match of a broad filter."""
+    if limit is None:
+        return _where(Case.select(), [part.indexed for part in _parts(criteria)]).count()
+    query = _where(Case.select(Case.id), [part.indexed for part in _parts(criteria)])
+    return query.limit(limit).count()
+
+
+def present_matters() -> list[tuple[str, str]]:
+    """(code, name) of every matter with a case at this station, by code; the name is the one
+    its last stored case carries. Two seeks in the ``matter_code`` index per matter, no scan."""
+    found: list[tuple[str, str]] = []
+    code = ""
+    while True:
+        following = (Case.select(Case.matter_code).where(Case.matter_code > code)
+                     .order_by(Case.matter_code).limit(1).scalar())
+        if following is None:
+            return found
+        code = following
+        newest = (Case.select(Case.matter_name).where(Case.matter_code == code)
+                  .order_by(Case.id.desc()).limit(1).scalar())
+        found.append((code, newest))
 
 
 def _row(case: Case) -> CaseRow:

@@ -39,7 +39,8 @@ class CaseDetailView(tb.Frame):
         self.printed = []
         top = tb.Frame(self)
         top.pack(fill="x")
-        tb.Button(top, text=_("← Back"), bootstyle="link", command=go_back).pack(side="left")
+        self.back_button = tb.Button(top, text=_("← Back"), bootstyle="link", command=go_back)
+        self.back_button.pack(side="left")
         self.title = tb.Label(top, text="", font=("", 16, "bold"))
         self.title.pack(side="left", padx=12)
         self.tabs = tb.Notebook(self)
