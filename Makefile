@@ -28,6 +28,7 @@ bench: system-deps venv
 	$(PY) bench/forms.py
 	$(PY) bench/scans.py
 	$(PY) bench/ui_start.py
+	$(PY) bench/caselist.py
 
 # Re-extract the messages, merge them into the zh_CN catalog and compile it.
 locale: venv
