@@ -1,4 +1,5 @@
-"""The station window: one screen at a time, a status bar, the idle lock, the worker queue.
+"""The station window: one screen at a time, the sync and status bars, the idle lock, the
+worker queue; the sync of the logged-in session runs in the background (``station.ui.sync``).
 
 Only what the login screen needs is imported at start-up; every other screen, the store
 and the catalog load when first used (the cold-start benchmark is bench/ui_start.py).
@@ -29,8 +30,11 @@ from station.ui.worker import Worker
 if TYPE_CHECKING:
     from station.caselist import CaseFilter
     from station.printing import RenderedPdf
+    from station.ui.presenters.caselist import CaseListPresenter
     from station.session import Session
     from station.ui.presenters.newcase import NewCasePresenter
+    from station.ui.sync import SyncController, SyncOptions
+    from sync.engine import RoundOutcome
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class StationApp:
         *,
         clock: Clock | None = None,
         idle_minutes: float | None = None,
+        sync_options: SyncOptions | None = None,
     ) -> None:
         self.paths = StationPaths(Path(data_dir))
         self.clock = clock or Clock()
@@ -56,6 +61,9 @@ class StationApp:
         self.index = None
         self.worker = Worker()
         self.session: Session | None = None
+        self.sync: SyncController | None = None  # made at the first login
+        self._sync_options = sync_options
+        self._after_login: Callable[[], None] | None = None
         self.root = tb.Window(title=_("Village Convenience Station"), themename="bootstrap-light",
                               size=(1200, 760), minsize=(1024, 640))
         self.root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -65,6 +73,11 @@ class StationApp:
         self.statusbar = tb.Label(self.root, text="", anchor="w", padding=(12, 4),
                                   bootstyle="secondary")
         self.statusbar.pack(side="bottom", fill="x")
+        self.syncbar = tb.Label(self.root, text="", anchor="w", justify="left", padding=(12, 2),
+                                bootstyle="secondary")
+        self.syncbar.pack(side="bottom", fill="x")
+        self.syncbar.bind("<Configure>", lambda event: self.syncbar.configure(
+            wraplength=max(event.width - 24, 200)))
         self.body = tb.Frame(self.root)
         self.body.pack(fill="both", expand=True)
         self.screen: tk.Widget | None = None
@@ -77,6 +90,7 @@ class StationApp:
         self.root.bind_all("<Control-f>", lambda _event: self.find_cases(), add="+")
         self.root.bind_all("<Control-s>", lambda _event: self.save_form(), add="+")
         self.root.bind_all("<Control-p>", lambda _event: self.print_screen(), add="+")
+        self.root.bind_all("<F5>", lambda _event: self.sync_now(), add="+")
         self._poll_timer = self.root.after(POLL_MS, self._poll)
         self.start()
 
@@ -89,7 +103,16 @@ class StationApp:
             from station.ui.views.firstrun import FirstRunView
 
             presenter = FirstRunPresenter(self.paths.root, self.clock)
-            self.show(lambda master: FirstRunView(master, presenter, self.worker, self.show_login))
+            self.show(lambda master: FirstRunView(master, presenter, self.worker,
+                                                  self._first_run_done))
+
+    def _first_run_done(self, enrol: bool) -> None:
+        """Log in; then the enrolment, if the agent chose it in the wizard."""
+        self._after_login = self._enrol_after_first_login if enrol else None
+        self.show_login()
+
+    def _enrol_after_first_login(self) -> None:
+        self.show_enrol(self.show_home, _("Skip: enrol later in Settings"))
 
     def show(self, build: Callable[[tk.Misc], tk.Widget]) -> tk.Widget:
         """Replace the current screen with the one ``build`` makes (behind the lock, if the
@@ -112,9 +135,43 @@ class StationApp:
         self.statusbar.configure(text=str(self.paths.root))
 
     def logged_in(self, session: Session) -> None:
+        """Start the session's sync (if the station is enrolled), then home."""
         self.session = session
         self._touch()
-        self.show_home()
+        self.statusbar.configure(text="")
+        self._sync().attach(session)
+        after, self._after_login = self._after_login or self.show_home, None
+        after()
+
+    def _sync(self) -> SyncController:
+        """The sync controller, made when first needed (not at start-up: it loads the sync
+        engine)."""
+        if self.sync is None:
+            from station.ui.sync import SyncController, SyncOptions
+
+            self.sync = SyncController(self.worker.report, self._sync_changed,
+                                       self._sync_options or SyncOptions())
+        return self.sync
+
+    def _sync_changed(self, outcome: RoundOutcome | None) -> None:
+        """A sync report reached the UI thread: the sync bar, and home's counts once a
+        round moved something."""
+        status = self._sync().status()
+        self.syncbar.configure(text=status.text() if self.session is not None else "",
+                               bootstyle="danger" if status.problem else "secondary")
+        if outcome is None or not _moved(outcome):
+            return
+        from station.ui.views.home import HomeView
+
+        home = self.kept_screen if self.locked else self.screen
+        if isinstance(home, HomeView):
+            home.refresh()
+
+    def sync_now(self) -> bool:
+        """F5 and home's button: a sync round at once (not through the lock)."""
+        if self._active_session() is None:
+            return False
+        return self._sync().sync_now()
 
     @property
     def locked(self) -> bool:
@@ -131,17 +188,48 @@ class StationApp:
 
         presenter = HomePresenter(self._require_session(), WorkCalendar.bundled())
         self.show(lambda master: HomeView(master, presenter, self.show_cases, self.show_new_case,
-                                          self.show_settings, self.show_ledger))
-        self.statusbar.configure(text=presenter.sync_status().text())
+                                          self.show_settings, self.show_ledger,
+                                          sync_now=self.sync_now,
+                                          open_sync_items=self.show_sync_items))
+        self._sync().refresh()
+        self._sync_changed(None)
+
+    def show_sync_items(self, kind: str) -> None:
+        """What sync set aside, or the township's messages."""
+        from station.ui.presenters.syncitems import SyncItemsKind, SyncItemsPresenter
+        from station.ui.views.syncitems import SyncItemsView
+
+        self._require_session()
+        presenter = SyncItemsPresenter(SyncItemsKind(kind))
+        self.show(lambda master: SyncItemsView(
+            master, presenter, self.show_home,
+            lambda uuid: self.show_case(uuid, lambda: self.show_sync_items(kind))))
+
+    def show_enrol(self, back: Callable[[], None], back_label: str) -> None:
+        """Enrolment with the township; once enrolled, sync starts."""
+        from station.ui.presenters.enrol import EnrolPresenter
+        from station.ui.views.enrol import EnrolView
+
+        presenter = EnrolPresenter(self._require_session())
+        self.show(lambda master: EnrolView(master, presenter, self.worker,
+                                           on_enrolled=self._enrolled, leave=back,
+                                           leave_label=back_label))
+
+    def _enrolled(self) -> None:
+        self._sync().start()
 
     def show_cases(self, title: str, criteria: CaseFilter) -> None:
         from station.ui.presenters.caselist import CaseListPresenter
+
+        self._show_case_list(CaseListPresenter(self._require_session(), title, criteria))
+
+    def _show_case_list(self, presenter: CaseListPresenter) -> None:
+        """The list; a case opened from it leads back to it as the agent left it."""
         from station.ui.views.caselist import CaseListView
 
-        presenter = CaseListPresenter(self._require_session(), title, criteria)
         self.show(lambda master: CaseListView(
             master, presenter, self.show_home,
-            lambda uuid: self.show_case(uuid, lambda: self.show_cases(title, criteria))))
+            lambda uuid: self.show_case(uuid, lambda: self._show_case_list(presenter))))
 
     def find_cases(self) -> None:
         """Ctrl+F: every case, the search box focused."""
@@ -181,7 +269,9 @@ class StationApp:
         from station.ui.views.settings import SettingsView
 
         presenter = SettingsPresenter(self._require_session())
-        self.show(lambda master: SettingsView(master, presenter, self.worker, self._settings_done))
+        self.show(lambda master: SettingsView(
+            master, presenter, self.worker, self._settings_done,
+            enrol=lambda: self.show_enrol(self.show_settings, _("← Settings"))))
 
     def _settings_done(self) -> None:
         self.preferences = preferences.load(self.paths.root)
@@ -302,12 +392,15 @@ class StationApp:
         self.screen = None
         kept.destroy()
         _collect_tk_garbage()
+        self._sync().detach()
         self.session.close()
         self.logged_in(session)
 
     def quit(self) -> None:
         """Close the window; what the form holds is saved first."""
         self._commit_form(self.kept_screen or self.screen)
+        if self.sync is not None:
+            self.sync.detach()
         if self.session is not None:
             self.session.close()
             self.session = None
@@ -342,6 +435,12 @@ class StationApp:
                 self.lock()
         finally:
             self._poll_timer = self.root.after(POLL_MS, self._poll)
+
+
+def _moved(outcome: RoundOutcome) -> bool:
+    """Whether a sync round changed cases or the queue (so home counts again)."""
+    return bool(outcome.sent or outcome.quarantined or outcome.events_applied
+                or outcome.events_quarantined or outcome.requeued)
 
 
 def _collect_tk_garbage() -> None:

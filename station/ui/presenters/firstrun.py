@@ -1,4 +1,5 @@
-"""The first-run wizard: create the station and its first agent, show the recovery code."""
+"""The first-run wizard: create the station and its first agent, show the recovery code,
+offer enrolment with the township (after the first login)."""
 
 from __future__ import annotations
 
@@ -61,8 +62,9 @@ class FirstRunPresenter:
 
     @staticmethod
     def enrolment_note() -> str:
-        """Why enrolment is not offered yet."""
+        """What enrolling is for and what it needs (offered once the station exists)."""
         return _(
-            "Enrolment with the township platform comes with the sync feature; "
-            "the station works offline until then."
+            "Enrolling connects the station to the township, so cases upload by themselves. "
+            "You need the address and the one-time code the township gave you, or the QR "
+            "picture it printed. You can also enrol later, in Settings."
         )

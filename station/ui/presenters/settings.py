@@ -1,4 +1,4 @@
-"""The settings screen: this PC's preferences, and a backup on demand."""
+"""The settings screen: this PC's preferences, a backup on demand, the enrolment."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from station.backup import BackupReport, create_backup
 from station.i18n import _
 from station.preferences import Preferences
 from station.session import Session
+from station.ui.presenters.enrol import EnrolmentInfo, enrolment_info
 
 
 class SettingsPresenter:
@@ -28,6 +29,10 @@ class SettingsPresenter:
         self.current = chosen
         self.restart_needed = language_changed
         return chosen
+
+    def enrolment(self) -> EnrolmentInfo | None:
+        """The station's enrolment with its township; None before it is enrolled."""
+        return enrolment_info()
 
     def backup(self, target: Path) -> BackupReport:
         """Write a backup (slow: runs on the worker)."""

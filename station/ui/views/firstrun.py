@@ -1,4 +1,5 @@
-"""First-run wizard: the station, the first agent, the recovery code shown once."""
+"""First-run wizard: the station, the first agent, the recovery code shown once, then on to
+the login, and from there to the enrolment with the township if the agent chose it."""
 
 from __future__ import annotations
 
@@ -26,14 +27,15 @@ def _labels() -> dict[str, str]:
 
 
 class FirstRunView(tb.Frame):
-    """Step 1: the form; step 2: the recovery code and the way on to the login screen."""
+    """Step 1: the form; step 2: the recovery code and the way on: log in, then enrol with
+    the township or not (``on_finished(enrol)``)."""
 
     def __init__(
         self,
         master: tk.Misc,
         presenter: FirstRunPresenter,
         worker: Worker,
-        on_finished: Callable[[], None],
+        on_finished: Callable[[bool], None],
     ) -> None:
         super().__init__(master, padding=30)
         self._presenter = presenter
@@ -60,12 +62,8 @@ class FirstRunView(tb.Frame):
             self, text=_("Create the station"), bootstyle="primary", command=self.submit
         )
         self.create_button.grid(row=row, column=1, sticky="ew", pady=(16, 6))
-        enrol = tb.Button(self, text=_("Enrol with the township"), state="disabled")
-        enrol.grid(row=row + 1, column=1, sticky="ew")
-        tb.Label(self, text=self._presenter.enrolment_note(), bootstyle="secondary",
-                 wraplength=420).grid(row=row + 2, column=1, sticky="w", pady=(4, 0))
         self.message = tb.Label(self, text="", bootstyle="danger", wraplength=520)
-        self.message.grid(row=row + 3, column=0, columnspan=3, sticky="w", pady=8)
+        self.message.grid(row=row + 1, column=0, columnspan=3, sticky="w", pady=8)
         self.columnconfigure(1, weight=1)
         self.entries["code"].focus_set()
 
@@ -110,9 +108,18 @@ class FirstRunView(tb.Frame):
         self.confirmed = tk.BooleanVar(value=False)
         tb.Checkbutton(self, text=_("I have written the code down"), variable=self.confirmed,
                        command=self._toggle).pack(anchor="w")
-        self.continue_button = tb.Button(self, text=_("Continue to log in"), state="disabled",
-                                         bootstyle="primary", command=self._on_finished)
-        self.continue_button.pack(fill="x", pady=16)
+        tb.Label(self, text=self._presenter.enrolment_note(), wraplength=560,
+                 justify="left").pack(anchor="w", pady=(16, 0))
+        self.enrol_button = tb.Button(
+            self, text=_("Log in, then enrol with the township"), state="disabled",
+            bootstyle="primary", command=lambda: self._on_finished(True))
+        self.enrol_button.pack(fill="x", pady=(16, 0))
+        self.continue_button = tb.Button(
+            self, text=_("Continue to log in (enrol later)"), state="disabled",
+            bootstyle="secondary", command=lambda: self._on_finished(False))
+        self.continue_button.pack(fill="x", pady=8)
 
     def _toggle(self) -> None:
-        self.continue_button.configure(state="normal" if self.confirmed.get() else "disabled")
+        state = "normal" if self.confirmed.get() else "disabled"
+        for button in (self.enrol_button, self.continue_button):
+            button.configure(state=state)

@@ -1,4 +1,5 @@
-"""Home: the counts that need attention, each opening its list."""
+"""Home: the counts that need attention, each opening its list; sync now; the items sync
+set aside and the township's messages."""
 
 from __future__ import annotations
 
@@ -21,39 +22,53 @@ class HomeView(tb.Frame):
         new_case: Callable[[], None],
         settings: Callable[[], None],
         ledger: Callable[[], None],
+        *,
+        sync_now: Callable[[], object],
+        open_sync_items: Callable[[str], None],
     ) -> None:
         super().__init__(master, padding=24)
         self._presenter = presenter
         self._open_list = open_list
+        self._open_sync_items = open_sync_items
         top = tb.Frame(self)
         top.pack(fill="x")
         tb.Label(top, text=presenter.greeting(), font=("", 16, "bold")).pack(side="left")
         self.new_case = tb.Button(top, text=_("New case (Ctrl+N)"), bootstyle="primary",
                                   command=new_case)
         self.new_case.pack(side="right")
+        self.sync_now = tb.Button(top, text=_("Sync now (F5)"), bootstyle="primary-outline",
+                                  command=sync_now)
+        self.sync_now.pack(side="right", padx=8)
         self.settings = tb.Button(top, text=_("Settings"), bootstyle="link", command=settings)
-        self.settings.pack(side="right", padx=8)
+        self.settings.pack(side="right")
         self.ledger = tb.Button(top, text=_("Ledger"), bootstyle="link", command=ledger)
         self.ledger.pack(side="right")
+        self.sync_hint = tb.Label(self, text="", bootstyle="secondary")
+        self.sync_hint.pack(anchor="e")
         self.grid_frame = tb.Frame(self)
         self.grid_frame.pack(fill="both", expand=True, pady=16)
         self.tiles: dict[str, tb.Button] = {}
         self.refresh()
 
     def refresh(self) -> None:
+        """Count again (after a sync round changed cases, say)."""
         for child in self.grid_frame.winfo_children():
             child.destroy()
-        for position, tile in enumerate(self._presenter.tiles()):
-            style = "danger" if tile.urgent and tile.count else "secondary"
-            button = tb.Button(
-                self.grid_frame,
-                text=f"{tile.count}\n{tile.label}",
-                bootstyle=f"{style}-outline",
-                width=22,
-                command=lambda t=tile: self._open_list(t.label, t.criteria),
-            )
+        status = self._presenter.sync_status()
+        entries = [(tile.key, f"{tile.count}\n{tile.label}", tile.urgent and tile.count > 0,
+                    lambda t=tile: self._open_list(t.label, t.criteria))
+                   for tile in self._presenter.tiles()]
+        entries += [(link.key, f"{link.count}\n{link.label}", link.urgent,
+                     lambda key=link.key: self._open_sync_items(key))
+                    for link in self._presenter.sync_links(status)]
+        for position, (key, text, urgent, command) in enumerate(entries):
+            button = tb.Button(self.grid_frame, text=text, width=22, command=command,
+                               bootstyle="danger-outline" if urgent else "secondary-outline")
             button.grid(row=position // 3, column=position % 3, padx=8, pady=8, sticky="nsew",
                         ipady=18)
-            self.tiles[tile.key] = button
+            self.tiles[key] = button
         for column in range(3):
             self.grid_frame.columnconfigure(column, weight=1)
+        self.sync_now.configure(state="normal" if status.enrolled else "disabled")
+        self.sync_hint.configure(text="" if status.enrolled else _(
+            "Enrol the station with the township in Settings to sync."))

@@ -1,4 +1,5 @@
-"""Settings: scans, printing, idle lock, large fonts, language, data directory, backup."""
+"""Settings: scans, printing, idle lock, large fonts, language, data directory, backup, the
+enrolment with the township (or the way to enrol)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from station.ui.worker import Worker
 
 class SettingsView(tb.Frame):
     def __init__(self, master: tk.Misc, presenter: SettingsPresenter, worker: Worker,
-                 go_home: Callable[[], None]) -> None:
+                 go_home: Callable[[], None], enrol: Callable[[], None]) -> None:
         super().__init__(master, padding=24)
         self._presenter = presenter
         self._worker = worker
@@ -38,13 +39,39 @@ class SettingsView(tb.Frame):
             row=6, column=1, sticky="w", pady=6)
         tb.Label(self, text=_("Data directory")).grid(row=7, column=0, sticky="w")
         tb.Label(self, text=str(presenter.data_dir)).grid(row=7, column=1, sticky="w")
-        self.save_button = tb.Button(self, text=_("Save"), bootstyle="primary", command=self.save)
-        self.save_button.grid(row=8, column=1, sticky="w", pady=12)
-        self.backup_button = tb.Button(self, text=_("Back up now…"), command=self._backup)
-        self.backup_button.grid(row=9, column=1, sticky="w")
+        buttons = tb.Frame(self)
+        buttons.grid(row=8, column=1, sticky="w", pady=12)
+        self.save_button = tb.Button(buttons, text=_("Save"), bootstyle="primary",
+                                     command=self.save)
+        self.save_button.pack(side="left")
+        self.backup_button = tb.Button(buttons, text=_("Back up now…"), command=self._backup)
+        self.backup_button.pack(side="left", padx=12)
+        self._build_township(9, enrol)
         self.message = tb.Label(self, text="", wraplength=700)
         self.message.grid(row=10, column=0, columnspan=3, sticky="w", pady=8)
         self.columnconfigure(1, weight=1)
+
+    def _build_township(self, row: int, enrol: Callable[[], None]) -> None:
+        """Who the station is at its township, or the way to enrol it (compact: the
+        screen must fit 1024x640 in large-font mode)."""
+        tb.Label(self, text=_("Township platform")).grid(row=row, column=0, sticky="nw",
+                                                        pady=(8, 0))
+        panel = tb.Frame(self)
+        panel.grid(row=row, column=1, columnspan=2, sticky="ew", pady=(8, 0))
+        info = self._presenter.enrolment()
+        self.enrol_button: tb.Button | None = None
+        if info is None:
+            self.enrol_button = tb.Button(panel, text=_("Enrol with the township…"),
+                                          bootstyle="primary-outline", command=enrol)
+            self.enrol_button.grid(row=0, column=0, sticky="w")
+            tb.Label(panel, text=_("Not enrolled yet: the station works offline and keeps "
+                                   "every case until it is enrolled."), wraplength=600,
+                     justify="left", bootstyle="secondary").grid(row=1, column=0, sticky="w")
+            return
+        for line, (label, value) in enumerate(info.lines()):
+            tb.Label(panel, text=label, bootstyle="secondary").grid(row=line, column=0,
+                                                                    sticky="w", padx=(0, 12))
+            tb.Label(panel, text=value).grid(row=line, column=1, sticky="w")
 
     def _entry(self, row: int, label: str, value: str) -> tb.Entry:
         tb.Label(self, text=label).grid(row=row, column=0, sticky="w", pady=4, padx=(0, 12))

@@ -1,0 +1,166 @@
+"""Enrolling the station with its township from the window: the township's address and
+one-time code typed, the ``vsenrol:`` link pasted, or the link read from the QR picture the
+township printed. QR pictures are decoded with zxing-cpp (self-contained wheels for Windows
+and Linux, no system library to install on the station's PC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from station import syncstate
+from station.clock import to_local
+from station.enrolment import LINK_SCHEME, BadEnrolmentLinkError, Enrolled, enrol, parse_link
+from station.errors import StationError
+from station.i18n import _
+from station.printing import display
+from station.session import Session
+
+_SCHEMES = ("https", "http")
+
+
+class EnrolInputError(StationError):
+    """What was typed cannot be used; ``field`` names the entry to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class QrPictureError(StationError):
+    """The chosen file holds no readable QR code."""
+
+
+@dataclass(frozen=True)
+class EnrolmentInfo:
+    """The station's enrolment as Settings shows it: the township's id, and the name and
+    id the township gave this station."""
+
+    township_id: str
+    station_name: str
+    station_id: str
+    url: str
+    since: datetime
+
+    def lines(self) -> list[tuple[str, str]]:
+        return [
+            (_("Township"), self.township_id),
+            (_("This station at the township"), f"{self.station_name}（{self.station_id}）"),
+            (_("Township address"), self.url),
+            (_("Enrolled since"), display.moment(to_local(self.since))),
+        ]
+
+
+@dataclass(frozen=True)
+class EnrolTarget:
+    """Where to enrol, with what code, trusting which certificates (None: the system's)."""
+
+    url: str
+    code: str
+    ca_bundle: Path | None = None
+
+
+def enrolment_info() -> EnrolmentInfo | None:
+    """The station's enrolment (in the open store); None when it is not enrolled."""
+    row = syncstate.enrolment()
+    if row is None:
+        return None
+    # The enrolment answer's ``name`` is the station's name at the township.
+    return EnrolmentInfo(row.township_id, row.township_name, row.station_id, row.url,
+                         row.enrolled_at)
+
+
+class EnrolPresenter:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def info(self) -> EnrolmentInfo | None:
+        return enrolment_info()
+
+    @staticmethod
+    def target(address: str, code: str, link: str = "", ca_bundle: str = "") -> EnrolTarget:
+        """What the agent typed, checked: a pasted link wins over the address and code.
+
+        Raises EnrolInputError naming the entry to fix.
+        """
+        if link.strip():
+            try:
+                url, code = parse_link(link)
+            except BadEnrolmentLinkError as error:
+                raise EnrolInputError("link", str(error)) from None
+        else:
+            url, code = _address(address), code.strip()
+            if not code:
+                raise EnrolInputError("code", _(
+                    "Type the one-time enrolment code the township gave you (like ABCD-2345)."))
+        return EnrolTarget(url, code, _certificates(ca_bundle))
+
+    @staticmethod
+    def read_qr(path: Path) -> str:
+        """The enrolment link held by the QR picture at ``path`` (a photo can be large:
+        run on the worker). Raises QrPictureError, BadEnrolmentLinkError."""
+        import zxingcpp
+        from PIL import Image
+
+        try:
+            with Image.open(path) as image:
+                found = zxingcpp.read_barcodes(image.convert("L"),
+                                               formats=zxingcpp.BarcodeFormat.QRCode)
+        except (OSError, Image.DecompressionBombError):
+            raise QrPictureError(_(
+                "This file is not a picture that can be read: choose the PNG picture the "
+                "township printed.")) from None
+        texts = [code.text.strip() for code in found]
+        for text in texts:
+            if text.startswith(LINK_SCHEME):
+                parse_link(text)
+                return text
+        if texts:
+            raise BadEnrolmentLinkError()
+        raise QrPictureError(_(
+            "No QR code was found in this picture: choose the picture the township printed, "
+            "or type the address and the code."))
+
+    def enrol(self, target: EnrolTarget) -> Enrolled:
+        """Enrol (network: run on the worker). Raises the EnrolmentError family."""
+        return enrol(self._session, target.url, target.code, ca_bundle=target.ca_bundle)
+
+    @staticmethod
+    def done_text(enrolled: Enrolled) -> str:
+        return _("Enrolled as “{name}” ({station}). Cases now upload by themselves.").format(
+            name=enrolled.name, station=enrolled.station_id)
+
+
+def _address(text: str) -> str:
+    """The township's address, ``https://`` added when no scheme was typed.
+
+    Raises EnrolInputError.
+    """
+    text = text.strip()
+    if text and "://" not in text:
+        text = "https://" + text
+    text = text.rstrip("/")
+    try:
+        parts = urlsplit(text)
+        usable = parts.scheme.lower() in _SCHEMES and bool(parts.hostname)
+    except ValueError:
+        usable = False
+    if not usable:
+        raise EnrolInputError("address", _(
+            "Type the township platform's address as the township gave it (like "
+            "https://zhen.example.gov.cn)."))
+    return text
+
+
+def _certificates(text: str) -> Path | None:
+    """The certificate file the township gave, if one was chosen. Raises EnrolInputError."""
+    if not text.strip():
+        return None
+    path = Path(text.strip())
+    if not path.is_file():
+        raise EnrolInputError("ca_bundle", _(
+            "The certificate file does not exist: choose it again, or leave the field "
+            "empty if the township gave you none."))
+    return path
