@@ -82,6 +82,7 @@ class StationApp:
         self.body.pack(fill="both", expand=True)
         self.screen: tk.Widget | None = None
         self.kept_screen: tk.Widget | None = None  # the screen behind the lock
+        self._sync_stopped_for_switch = False
         self._last_activity = time.monotonic()
         for sequence in ("<Any-KeyPress>", "<Any-Button>", "<Motion>"):
             self.root.bind_all(sequence, self._touch, add="+")
@@ -374,7 +375,8 @@ class StationApp:
         self.kept_screen, self.screen = self.screen, None
         if self.kept_screen is not None:
             self.kept_screen.pack_forget()
-        presenter = LoginPresenter(self.paths.root, self.clock, self.session.agent.login)
+        presenter = LoginPresenter(self.paths.root, self.clock, self.session.agent.login,
+                                   before_switch=self._stop_sync_for_switch)
         self.screen = LoginView(self.body, presenter, self.worker, self._unlocked)
         self.screen.pack(fill="both", expand=True)
 
@@ -387,14 +389,25 @@ class StationApp:
         self._touch()
         if session is None:
             self.screen.pack(fill="both", expand=True)
+            if self._sync_stopped_for_switch:  # the other agent's login failed after all
+                self._sync_stopped_for_switch = False
+                self._sync().attach(self.session)
             return
         self._commit_form(kept)
         self.screen = None
         kept.destroy()
         _collect_tk_garbage()
         self._sync().detach()
+        self._sync_stopped_for_switch = False
         self.session.close()
         self.logged_in(session)
+
+    def _stop_sync_for_switch(self) -> None:
+        """Another agent's password is right: stop the locked agent's sync (on the worker)
+        before the new session takes over the store's connection."""
+        if self.sync is not None:
+            self._sync_stopped_for_switch = True
+            self.sync.detach()
 
     def quit(self) -> None:
         """Close the window; what the form holds is saved first."""

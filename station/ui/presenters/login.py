@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from station.clock import Clock
 from station.keyfile import KeyFile
@@ -24,10 +24,14 @@ class LoginState:
 class LoginPresenter:
     """State of the login screen; ``login`` is slow (Argon2id) and runs on the worker."""
 
-    def __init__(self, data_dir: Path, clock: Clock, locked_login: str | None = None) -> None:
+    def __init__(self, data_dir: Path, clock: Clock, locked_login: str | None = None,
+                 before_switch: Callable[[], None] | None = None) -> None:
+        """``before_switch`` runs (on the worker) once another agent's password is right
+        and before their session opens: the locked agent's background work stops there."""
         self._paths = StationPaths(Path(data_dir))
         self._clock = clock
         self.locked_login = locked_login
+        self._before_switch = before_switch
 
     def state(self) -> LoginState:
         """The agents who can log in; the locked agent (or the only one) preselected."""
@@ -46,6 +50,9 @@ class LoginPresenter:
         if login_name == self.locked_login:
             sessions.confirm_password(self._paths.root, login_name, password, clock=self._clock)
             return None
+        if self._before_switch is not None:
+            sessions.confirm_password(self._paths.root, login_name, password, clock=self._clock)
+            self._before_switch()
         return sessions.login(self._paths.root, login_name, password, clock=self._clock)
 
     @staticmethod
