@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 APP_NAME = "village-station"
 # 2 is click's usage error; a broken audit chain gets its own code.
 EXIT_ERROR, EXIT_BROKEN = 1, 3
+# A return bundle refused as a whole (as ``sync --once`` exits 2 when refused).
+EXIT_REFUSED = 2
 
 
 def default_data_dir() -> Path:
@@ -450,6 +452,69 @@ def sync(settings: Settings, once: bool, user: str | None, password_file: Path |
         sys.exit(3)
     if not outcome.ok or outcome.quarantined or outcome.events_quarantined:
         sys.exit(2)
+
+
+def _bundle_login_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--login`` and ``--password-file``, as ``sync`` takes them."""
+    command = click.option(
+        "--password-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=_("Read the password from the first line of this file."),
+    )(command)
+    return click.option(
+        "--login", "--user", "user", envvar="STATION_USER",
+        help=_("Login name (default: the only agent)."),
+    )(command)
+
+
+@main.command(
+    "export-bundle",
+    help=_("Write every item waiting for the township to FILE (for a USB stick when the "
+           "network is down): 0 written, 2 items set aside, 1 error."),
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_bundle_login_options
+@click.pass_obj
+@handle_errors
+def export_bundle(settings: Settings, file: Path, user: str | None,
+                  password_file: Path | None) -> None:
+    from station.bundles import export_bundle as export_items
+    from station.bundles import export_lines
+    from sync.bundle import BundleError
+
+    with settings.login(user, password_file) as session:
+        try:
+            outcome = export_items(session, file)
+        except BundleError as exc:
+            _fail(str(exc))
+    for line in export_lines(outcome, file):
+        click.echo(line)
+    if outcome.set_aside:
+        sys.exit(2)
+
+
+@main.command(
+    "import-bundle",
+    help=_("Apply the township's return bundle FILE: receipts and decisions, each once; "
+           "0 done, 2 the bundle was refused and nothing was applied, 1 error."),
+)
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_bundle_login_options
+@click.pass_obj
+@handle_errors
+def import_bundle(settings: Settings, file: Path, user: str | None,
+                  password_file: Path | None) -> None:
+    from station.bundles import import_bundle as import_return
+    from station.bundles import import_lines
+    from sync.bundle import BundleError
+
+    with settings.login(user, password_file) as session:
+        try:
+            outcome = import_return(session, file)
+        except BundleError as exc:
+            _fail(str(exc), EXIT_REFUSED)
+    for line in import_lines(outcome):
+        click.echo(line)
 
 
 @main.command(help=_("Purge pages past retention and sweep leftovers of interrupted saves."))

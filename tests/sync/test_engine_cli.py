@@ -13,7 +13,7 @@ from station.applicants import ApplicantInput
 from station.models import Case
 from station.sync_models import SyncEnrolment
 from tests.station.conftest import PASSWORD, SETUP
-from tests.station.test_cli import run
+from tests.station.test_cli import one_line_error, run
 from tests.sync.conftest import queue_case
 
 
@@ -86,3 +86,79 @@ def test_enrol_with_a_used_code_fails_plainly(station_dir, township) -> None:
     assert run(station_dir, "enrol", township.url, code).exit_code == 0
     again = run(station_dir, "enrol", township.url, code)
     assert again.exit_code == 1 and "already enrolled" in again.stderr
+
+
+def _exported_and_answered(station_dir: Path, township, tmp_path: Path) -> Path:  # noqa: ANN001
+    """``station export-bundle``, taken by the township; the return bundle it writes."""
+    out = tmp_path / "out.zip"
+    result = run(station_dir, "export-bundle", str(out), "--login", "wang")
+    assert result.exit_code == 0, result.output
+    assert "items 1, page files 2" in result.stdout
+    taken = township.service.bundles.import_outbound(out)
+    back = tmp_path / "back.zip"
+    township.service.bundles.write_return(taken.station, back, taken.answered)
+    return back
+
+
+def test_a_bundle_out_and_back_through_the_cli(enrolled_dir, township, clock, matter, pages,
+                                               tmp_path) -> None:
+    _with_session(enrolled_dir, clock, _queue(matter, pages))
+    back = _exported_and_answered(enrolled_dir, township, tmp_path)
+    first = run(enrolled_dir, "import-bundle", str(back), "--login", "wang")
+    assert first.exit_code == 0, first.output
+    assert "Receipts: 1 new, 0 already here." in first.stdout
+    again = run(enrolled_dir, "import-bundle", str(back))
+    assert again.exit_code == 0, again.output
+    assert "Receipts: 0 new, 1 already here." in again.stdout
+
+    def check(session) -> None:  # noqa: ANN001
+        assert [c.state for c in Case.select()] == ["uploaded"]
+
+    _with_session(enrolled_dir, clock, check)
+
+
+def test_a_refused_return_bundle_exits_2(enrolled_dir, township, clock, matter, pages,
+                                         tmp_path) -> None:
+    _with_session(enrolled_dir, clock, _queue(matter, pages))
+    back = _exported_and_answered(enrolled_dir, township, tmp_path)
+    short = tmp_path / "short.zip"
+    short.write_bytes(back.read_bytes()[:-100])
+    line = one_line_error(run(enrolled_dir, "import-bundle", str(short)), 2)
+    assert "damaged or incomplete" in line or "not a bundle" in line
+
+
+def test_an_empty_queue_exports_nothing(enrolled_dir, tmp_path) -> None:
+    out = tmp_path / "out.zip"
+    result = run(enrolled_dir, "export-bundle", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Nothing to export" in result.stdout and not out.exists()
+
+
+def test_an_item_set_aside_on_export_exits_2(enrolled_dir, clock, matter, pages,
+                                             tmp_path) -> None:
+    _with_session(enrolled_dir, clock, _queue(matter, pages))
+
+    def lose_a_page(session) -> None:  # noqa: ANN001
+        page = next(iter(Case.get().pages))
+        session.blobs.path_of(page.blob_name).unlink()
+
+    _with_session(enrolled_dir, clock, lose_a_page)
+    result = run(enrolled_dir, "export-bundle", str(tmp_path / "out.zip"))
+    assert result.exit_code == 2
+    assert "No bundle was written" in result.stdout and not (tmp_path / "out.zip").exists()
+    assert "Item 1 was set aside" in result.stdout and "page file" in result.stdout
+
+
+def test_import_bundle_before_enrolment_says_so(station_dir, tmp_path) -> None:
+    stray = tmp_path / "back.zip"
+    stray.write_bytes(b"PK\x03\x04 not really")
+    line = one_line_error(run(station_dir, "import-bundle", str(stray)))
+    assert "not enrolled" in line
+
+
+def test_an_export_that_cannot_be_written_fails_plainly(enrolled_dir, clock, matter, pages,
+                                                        tmp_path) -> None:
+    _with_session(enrolled_dir, clock, _queue(matter, pages))
+    target = tmp_path / "unplugged" / "out.zip"
+    line = one_line_error(run(enrolled_dir, "export-bundle", str(target)))
+    assert "could not be written" in line and not target.parent.exists()
