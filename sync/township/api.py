@@ -30,6 +30,7 @@ from sync.township.apiauth import (
     township,
 )
 from sync.township.config import MAX_NUMBER
+from sync.township.console import install_console
 from sync.township.errors import (
     BadRequestError,
     MalformedRequestError,
@@ -72,12 +73,15 @@ async def enrol(request: Request) -> Response:
     return Response(answer, 201, media_type=_JSON)
 
 
-@router.post("/blobs", status_code=201, responses=apidocs.BLOB_CREATED)
+@router.post("/blobs", status_code=201, responses=apidocs.BLOB_CREATED,
+             response_class=Response)
 async def create_blob(
         request: Request,
-        upload_length: str | None = Header(None, alias="Upload-Length"),
+        upload_length: str | None = Header(None, alias="Upload-Length",
+                                           examples=[apidocs.LENGTH_EXAMPLE]),
         upload_metadata: str = Header("", alias="Upload-Metadata",
-                                      description="sha256 <base64 of the hex digest>"),
+                                      description="sha256 <base64 of the hex digest>",
+                                      examples=[apidocs.METADATA_EXAMPLE]),
         signed_request: SignedRequest = Depends(SMALL)) -> Response:
     platform = township(request)
     sha256 = _metadata_sha256(upload_metadata)
@@ -89,8 +93,9 @@ async def create_blob(
     return Response(status_code=201, headers=headers)
 
 
-@router.head("/blobs/{sha256}", responses=apidocs.BLOB_STATE)
-async def blob_state(request: Request, sha256: str,
+@router.head("/blobs/{sha256}", responses=apidocs.BLOB_STATE,
+             response_class=Response)
+async def blob_state(request: Request, sha256: str = apidocs.sha256_path(),
                      signed_request: SignedRequest = Depends(SMALL)) -> Response:
     platform = township(request)
     state = await call(platform, platform.uploads.state, signed_request.station, sha256)
@@ -98,13 +103,14 @@ async def blob_state(request: Request, sha256: str,
 
 
 @router.patch("/blobs/{sha256}", status_code=204, responses=apidocs.BLOB_PATCH,
-              openapi_extra=apidocs.CHUNK_BODY)
+              openapi_extra=apidocs.CHUNK_BODY, response_class=Response)
 async def append_blob(
-        request: Request, sha256: str,
+        request: Request, sha256: str = apidocs.sha256_path(),
         content_type: str = Header("", alias="Content-Type"),
-        upload_offset: str | None = Header(None, alias="Upload-Offset"),
+        upload_offset: str | None = Header(None, alias="Upload-Offset", examples=["0"]),
         upload_checksum: str = Header("", alias="Upload-Checksum",
-                                      description="sha256 <base64 of the chunk's digest>"),
+                                      description="sha256 <base64 of the chunk's digest>",
+                                      examples=[apidocs.CHECKSUM_EXAMPLE]),
         signed_request: SignedRequest = Depends(CHUNK)) -> Response:
     if content_type.split(";")[0].strip() != _CHUNK_TYPE:
         raise UnsupportedMediaTypeError(f"chunks are {_CHUNK_TYPE}")
@@ -140,7 +146,7 @@ async def events(request: Request, after: int = Query(0, ge=0, le=MAX_NUMBER),
     return Response(body, 200, media_type=_JSON)
 
 
-@router.get("/files/{file_id}", responses=apidocs.FILE)
+@router.get("/files/{file_id}", responses=apidocs.FILE, response_class=Response)
 async def result_file(request: Request, file_id: str,
                       signed_request: SignedRequest = Depends(SMALL)) -> Response:
     platform = township(request)
@@ -168,9 +174,10 @@ async def ledger(request: Request,
 
 
 def create_app(platform: Township) -> FastAPI:
-    """The ASGI app serving ``platform``."""
+    """The ASGI app serving ``platform``: the API and the web console."""
     app = _new_app()
     app.state.township = platform
+    install_console(app, platform)
     return app
 
 

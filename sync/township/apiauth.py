@@ -92,7 +92,7 @@ def signed(limit: Callable[[Limits], int]) -> Callable[..., Awaitable[SignedRequ
 
 def _authenticate(platform: Township, request: Request, body: bytes) -> str:
     """The station that signed ``request``. Raises SignatureInvalidError."""
-    message = Message(request.method, str(request.url), dict(request.headers))
+    message = Message(request.method, _signed_url(request), dict(request.headers))
     has_digest = "content-digest" in request.headers
     body_sha256 = hashlib.sha256(body).digest() if body or has_digest else None
     try:
@@ -100,6 +100,14 @@ def _authenticate(platform: Township, request: Request, body: bytes) -> str:
                       remember_nonce=platform.stations.remember_nonce).station
     except SignatureError as error:
         raise SignatureInvalidError(error.reason) from None
+
+
+def _signed_url(request: Request) -> str:
+    """The request's URL with its path as sent (``@path`` is signed undecoded)."""
+    raw_path = request.scope.get("raw_path")
+    if not raw_path:
+        return str(request.url)
+    return str(request.url.replace(path=raw_path.decode("latin-1")))
 
 
 SMALL = signed(lambda limits: limits.max_json)

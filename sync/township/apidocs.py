@@ -3,9 +3,21 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from sync.township.config import MAX_NAME, MAX_NUMBER
+
+
+_PAGE = b"page"  # the examples upload these four bytes
+SHA256_EXAMPLE = hashlib.sha256(_PAGE).hexdigest()
+LENGTH_EXAMPLE = str(len(_PAGE))
+METADATA_EXAMPLE = "sha256 " + base64.b64encode(SHA256_EXAMPLE.encode()).decode()
+CHECKSUM_EXAMPLE = "sha256 " + base64.b64encode(hashlib.sha256(_PAGE).digest()).decode()
 
 
 class Error(BaseModel):
@@ -24,20 +36,24 @@ class ServerTime(BaseModel):
 
 
 class EnrolBody(BaseModel):
-    code: str = Field(description="The one-time code, XXXX-XXXX.")
-    station_key: str = Field(description="Raw Ed25519 public key, unpadded base64url.")
-    station_code: str | None
-    app_version: str
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=MAX_NAME,
+                      description="The one-time code, XXXX-XXXX.")
+    station_key: str = Field(pattern=r"^[A-Za-z0-9_-]{43}$",
+                             description="Raw Ed25519 public key, unpadded base64url.")
+    station_code: str | None = Field(min_length=1, max_length=MAX_NAME)
+    app_version: str = Field(min_length=1, max_length=MAX_NAME)
 
 
 class HeartbeatBody(BaseModel):
-    queue: int = Field(ge=0)
-    quarantined: int = Field(ge=0)
-    app_version: str
-    catalog_version: str | None
-    last_error: str | None
-    free_disk: int | None = Field(ge=0)
-    highest_seq: int = Field(ge=0)
+    queue: int = Field(ge=0, le=MAX_NUMBER)
+    quarantined: int = Field(ge=0, le=MAX_NUMBER)
+    app_version: str = Field(min_length=1, max_length=MAX_NAME)
+    catalog_version: str | None = Field(None, max_length=MAX_NAME)
+    last_error: str | None = Field(None, description="Kept to its first 255 characters.")
+    free_disk: int | None = Field(None, ge=0)
+    highest_seq: int = Field(ge=0, le=MAX_NUMBER)
 
 
 class LedgerAnswer(BaseModel):
@@ -55,6 +71,11 @@ class EventsPage(BaseModel):
 class SignedDocument(BaseModel):
     signed: dict[str, Any]
     signatures: list[dict[str, str]]
+
+
+def sha256_path() -> Any:
+    """The ``{sha256}`` path parameter of the blob routes, with its example."""
+    return Path(description="The blob's SHA-256, lower-case hex.", examples=[SHA256_EXAMPLE])
 
 
 def body(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
@@ -87,13 +108,17 @@ BLOB_CREATED: dict[int | str, dict[str, Any]] = {
           "headers": _headers("Location", "Upload-Offset", "Tus-Resumable")},
     400: _error("bad_request: Upload-Length or Upload-Metadata (sha256) missing"),
 }
+BAD_SHA256 = _error("bad_request: the path does not name a SHA-256 in lower-case hex")
 BLOB_STATE: dict[int | str, dict[str, Any]] = {
     200: {"description": "How much is held.",
           "headers": _headers("Upload-Offset", "Upload-Length", "Tus-Resumable")},
+    400: BAD_SHA256,
     404: _error("not_found"),
 }
 BLOB_PATCH: dict[int | str, dict[str, Any]] = {
     204: {"description": "Chunk kept.", "headers": _headers("Upload-Offset")},
+    400: _error("bad_request: not a SHA-256 in the path, Upload-Offset or Upload-Checksum "
+                "missing or malformed"),
     404: _error("not_found"),
     409: {**_error("offset_mismatch"), "headers": _headers("Upload-Offset")},
     415: _error("unsupported_media_type"),
@@ -101,7 +126,8 @@ BLOB_PATCH: dict[int | str, dict[str, Any]] = {
     460: _error("checksum_mismatch"),
 }
 CHUNK_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+    "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"},
+                                        "example": _PAGE.decode()}}}}
 ENVELOPE_BODY: dict[str, Any] = body(SignedDocument)
 LEDGER_BODY: dict[str, Any] = body(SignedDocument)
 ENVELOPE: dict[int | str, dict[str, Any]] = {
@@ -115,8 +141,7 @@ EVENTS: dict[int | str, dict[str, Any]] = {
     200: {"description": "A page of events.", "model": EventsPage},
 }
 FILE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The result file.",
-          "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                              "format": "binary"}}}},
+    200: {"description": "The result file, with the media type the township gave it.",
+          "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
     404: _error("not_found"),
 }

@@ -11,6 +11,7 @@ import gettext
 import os
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from assets import ROOT as ASSETS
 from forms.i18n import DOMAIN, _
 from sync.bundle import BundleError
 from sync.seal import HYBRID_SUITE, X25519_SUITE
-from sync.township.config import Layout, Settings
+from sync.township.audit import AuditLog
+from sync.township.config import Layout, Retention, Settings
+from sync.township.console.labels import audit_problem
 from sync.township.errors import (
     KeyFileError,
     NotFoundError,
@@ -29,9 +32,11 @@ from sync.township.errors import (
     WrongPassphraseError,
 )
 from sync.township.service import Township, init_township, open_township
+from sync.township.users import MIN_PASSWORD, Role, UserError, UserService
 
 APP_NAME = "village-township"
 PASSPHRASE_ENV = "TOWNSHIP_PASSPHRASE"
+USER_PASSWORD_ENV = "TOWNSHIP_USER_PASSWORD"
 
 
 def default_data_dir() -> Path:
@@ -221,6 +226,28 @@ def export_bundle(data: Path, station_id: str, after_cursor: int, file: Path) ->
 
 
 @main.command()
+@click.option("--upload-days", type=click.IntRange(min=1), show_default=True,
+              default=Retention.upload_idle.days,
+              help="Drop partial uploads untouched for longer than this many days.")
+@click.option("--heartbeat-days", type=click.IntRange(min=1), show_default=True,
+              default=Retention.heartbeats.days,
+              help="Drop heartbeats older than this many days (each station's newest stays).")
+@click.pass_obj
+@handle_errors
+def maintain(data: Path, upload_days: int, heartbeat_days: int) -> None:
+    """Purge idle partial uploads, expired request nonces and old heartbeats."""
+    township = _open(data)
+    try:
+        purged = township.housekeeping.run(Retention(timedelta(days=upload_days),
+                                                     timedelta(days=heartbeat_days)))
+    finally:
+        township.close()
+    click.echo(_("Removed {uploads} idle partial uploads, {nonces} expired nonces and "
+                 "{heartbeats} old heartbeats.").format(
+        uploads=purged.uploads, nonces=purged.nonces, heartbeats=purged.heartbeats))
+
+
+@main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @handle_errors
 def openapi(file: Path) -> None:
@@ -228,6 +255,66 @@ def openapi(file: Path) -> None:
     from sync.township.api import openapi_text
 
     file.write_text(openapi_text(), encoding="utf-8")
+
+
+@main.group()
+def user() -> None:
+    """Console accounts of township staff."""
+
+
+@user.command("add")
+@click.argument("login")
+@click.option("--name", "display_name", default=None,
+              help="The name the console shows (default: the login).")
+@click.option("--role", type=click.Choice([role.value for role in Role]),
+              default=Role.REVIEWER.value, show_default=True,
+              help="reviewer: cases, reconciliation, bundles; admin: also stations, audit.")
+@click.pass_obj
+@handle_errors
+def user_add(data: Path, login: str, display_name: str | None, role: str) -> None:
+    """Create the console account LOGIN (password from TOWNSHIP_USER_PASSWORD or a prompt)."""
+    password = os.environ.get(USER_PASSWORD_ENV) or click.prompt(
+        _("Password for {login}").format(login=login), hide_input=True,
+        confirmation_prompt=True)
+    township = _open(data)
+    try:
+        UserService(township.context).add(login, display_name or login, role, password)
+    except UserError as error:
+        _fail(_user_problem(error.code))
+    finally:
+        township.close()
+    click.echo(_("Account {login} created.").format(login=login))
+
+
+@main.group()
+def audit() -> None:
+    """The console's audit log."""
+
+
+@audit.command("verify")
+@click.pass_obj
+@handle_errors
+def audit_verify(data: Path) -> None:
+    """Check the audit log's hash chain; exit 1 when it is broken."""
+    township = _open(data)
+    try:
+        result = AuditLog(township.context).verify()
+    finally:
+        township.close()
+    if not result.ok:
+        _fail(_("The audit chain is broken at entry {n}: {problem}.").format(
+            n=result.broken_at, problem=audit_problem(result.problem)))
+    click.echo(_("The audit chain of {n} entries verifies.").format(n=result.entries))
+
+
+def _user_problem(code: str) -> str:
+    return {
+        "login_taken": _("An account with this login exists."),
+        "bad_login": _("A login is 2 to 64 lower-case letters, digits, '.', '_' or '-', "
+                       "starting with a letter."),
+        "bad_name": _("A display name is 1 to 255 characters."),
+        "weak_password": _("A password has at least {n} characters.").format(n=MIN_PASSWORD),
+    }.get(code, code)
 
 
 def _show_code(township: Township, station_id: str, code: str, expires: Any,

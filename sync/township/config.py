@@ -47,6 +47,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long housekeeping keeps what only serves for a while: a partial upload nobody
+    continued, and heartbeats (the newest of each station always stays)."""
+
+    upload_idle: timedelta = timedelta(days=7)
+    heartbeats: timedelta = timedelta(days=90)
+
+
+@dataclass(frozen=True)
 class Layout:
     """The files of one township's data directory."""
 

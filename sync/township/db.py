@@ -3,21 +3,45 @@ PostgreSQL. The schema is built by numbered steps recorded in ``schema_version``
 
 Migration-ready: a later schema change is a new step appended to ``_STEPS`` that uses
 ``playhouse.migrate`` (and frozen copies of the models it needs), never an edit of an
-applied step. Step 1 creates the tables of version 1 from today's models; when the models
-first change, freeze those definitions into step 1.
+applied step. Step 1 creates the tables of version 1 from today's models (none of them has
+changed since); when one first changes, freeze its version-1 definition into step 1.
+Step 2 adds the table of refused envelopes. Step 3 adds the web console's tables (users,
+sessions, the audit chain and its head, case facts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from peewee import Database, Select, SqliteDatabase
 from playhouse.db_url import connect
 
 from sync.township.config import utc_now
-from sync.township.models import MODELS, SchemaVersion, Station, database_proxy
+from sync.township.models import (
+    AuditEntry,
+    AuditHead,
+    Blob,
+    Case,
+    CaseFacts,
+    ConsoleSession,
+    EnrolmentCode,
+    Envelope,
+    Event,
+    Heartbeat,
+    LedgerEntry,
+    LedgerReport,
+    Nonce,
+    Refusal,
+    ResultFile,
+    SchemaVersion,
+    Station,
+    User,
+    database_proxy,
+)
 
+T = TypeVar("T")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 _SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
@@ -67,10 +91,20 @@ def migrate(database: Database, now: Callable[[], datetime] = utc_now) -> int:
 
 
 def _create_version_1(database: Database) -> None:
-    database.create_tables([m for m in MODELS if m is not SchemaVersion])
+    database.create_tables([Station, EnrolmentCode, Case, Envelope, Blob, Event, ResultFile,
+                            Nonce, Heartbeat, LedgerReport, LedgerEntry])
 
 
-_STEPS: tuple[Callable[[Database], None], ...] = (_create_version_1,)
+def _add_refusals(database: Database) -> None:
+    database.create_tables([Refusal])
+
+
+def _add_console(database: Database) -> None:
+    database.create_tables([User, ConsoleSession, AuditEntry, AuditHead, CaseFacts])
+
+
+_STEPS: tuple[Callable[[Database], None], ...] = (_create_version_1, _add_refusals,
+                                                  _add_console)
 
 
 def locked(query: Select) -> Select:
@@ -83,3 +117,9 @@ def lock_station(station: str) -> None:
     """Serialise this transaction with every other one writing for ``station`` (call
     first inside the transaction)."""
     locked(Station.select(Station.id).where(Station.id == station)).execute()
+
+
+def batches(values: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """``values`` in slices small enough for one ``IN (...)`` on every backend."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

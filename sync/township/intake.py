@@ -2,7 +2,8 @@
 answer with a signed receipt (``docs/protocol.md`` sections 3-5).
 
 An identical resend gets the original receipt bytes; the same sequence or the same case
-revision with other content is a conflict that changes nothing.
+revision with other content is a conflict that changes nothing but the record of refusals
+(:mod:`sync.township.refusals`), as does every other refusal for good (422).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sync.township.errors import (
     SignatureInvalidError,
 )
 from sync.township.models import Blob, Case, Envelope
+from sync.township.refusals import RefusalLog
 
 ONLINE, BUNDLE = "online", "bundle"
 
@@ -44,17 +46,27 @@ class IntakeService:
                  station_key: Callable[[str], Ed25519PublicKey | None]) -> None:
         self._context = context
         self._station_key = station_key
+        self._refusals = RefusalLog(context)
 
     def receive(self, station: str, data: bytes, source: str = ONLINE) -> Delivery:
         """Store the envelope ``data`` from ``station`` and answer with its receipt.
 
         Raises SignatureInvalidError (the station is unknown or revoked),
         EnvelopeRefusedError (``malformed``, ``envelope_signature_invalid``,
-        ``undecryptable``, ``sequence_invalid``), ConflictError, BlobsMissingError.
+        ``undecryptable``, ``sequence_invalid``), ConflictError, BlobsMissingError. The
+        refusals for good (422, 409) are recorded before they are raised.
         """
         key = self._station_key(station)
         if key is None:
             raise SignatureInvalidError("unknown or revoked station")
+        try:
+            return self._receive(station, data, key, source)
+        except (EnvelopeRefusedError, ConflictError) as error:
+            self._refusals.record(station, data, error.code)
+            raise
+
+    def _receive(self, station: str, data: bytes, key: Ed25519PublicKey,
+                 source: str) -> Delivery:
         envelope = _verify(station, data, key)
         earlier = Envelope.get_or_none(Envelope.station == station,
                                        Envelope.seq == envelope.header.seq)

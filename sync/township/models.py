@@ -13,6 +13,7 @@ from peewee import (
     BooleanField,
     CharField,
     DatabaseProxy,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -193,7 +194,86 @@ class LedgerEntry(BaseModel):
         indexes = ((("station", "seq"), True),)
 
 
+class Refusal(BaseModel):
+    """An envelope refused for good (422 or 409 ``conflict``), once per station, digest and
+    code: its sequence and case when they could be read, how often and when it came."""
+
+    station = ForeignKeyField(Station, backref="refusals")
+    seq = IntegerField(null=True)
+    case_uuid = CharField(null=True, max_length=36)
+    digest = CharField(max_length=64)
+    code = CharField(max_length=32)
+    first_at = DateTimeField()
+    last_at = DateTimeField()
+    times = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("station", "digest", "code"), True), (("station", "seq"), False))
+
+
+class User(BaseModel):
+    """A console account of township staff: its Argon2id hash (PHC string, parameters
+    included), its role, and the count of wrong passwords that throttles it."""
+
+    login = CharField(unique=True, max_length=64)
+    display_name = CharField()
+    role = CharField(max_length=16)
+    password_hash = CharField()
+    created_at = DateTimeField()
+    disabled_at = DateTimeField(null=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+
+
+class ConsoleSession(BaseModel):
+    """A signed-in console session, kept as the SHA-256 of its cookie token."""
+
+    token_hash = CharField(primary_key=True, max_length=64)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    csrf_token = CharField(max_length=64)
+    created_at = DateTimeField()
+    seen_at = DateTimeField(index=True)
+
+
+class AuditEntry(BaseModel):
+    """One entry of the console's hash-chained audit log (ids 1, 2, ... without gaps)."""
+
+    id = IntegerField(primary_key=True)
+    at = DateTimeField()
+    actor = CharField(null=True, max_length=64)
+    action = CharField(max_length=32)
+    object_type = CharField(max_length=32)
+    object_id = CharField(null=True)
+    detail = TextField()
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+
+
+class AuditHead(BaseModel):
+    """The audit chain's head (one row): entry count and last hash, moved with each entry."""
+
+    id = IntegerField(primary_key=True)
+    count = IntegerField()
+    hash = CharField(max_length=64)
+
+
+class CaseFacts(BaseModel):
+    """What the console's queue filters on, read once from a case's sealed content: its
+    matter, and the deadline counted from its acceptance."""
+
+    case = ForeignKeyField(Case, unique=True, backref="facts", on_delete="CASCADE")
+    revision = IntegerField()
+    state = CharField()
+    matter_code = CharField(null=True, index=True)
+    matter_name = CharField(null=True)
+    catalog_version = IntegerField(null=True)
+    accepted_at = DateTimeField(null=True)
+    due_on = DateField(null=True, index=True)
+    due_provisional = BooleanField(default=False)
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion, Station, EnrolmentCode, Case, Envelope, Blob, Event, ResultFile, Nonce,
-    Heartbeat, LedgerReport, LedgerEntry,
+    Heartbeat, LedgerReport, LedgerEntry, Refusal, User, ConsoleSession, AuditEntry, AuditHead,
+    CaseFacts,
 )

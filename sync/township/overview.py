@@ -1,5 +1,6 @@
 """What the console shows: cases with their decrypted content, station health from
-heartbeats, reconciliation figures. Reads only; each call is one consistent snapshot."""
+heartbeats, reconciliation figures, refused envelopes. Reads only; each call is one
+consistent snapshot."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sync.signed import public_key_from_raw
 from sync.township.context import Context
 from sync.township.errors import NotFoundError
 from sync.township.models import Case, Envelope, Event, Heartbeat, LedgerReport, Station
+from sync.township.refusals import RefusalSummary, recent_refusals, refusal_counts, refused_seqs
 
 MAX_GAPS = 1000
 
@@ -78,7 +80,14 @@ class StationHealth:
 
 @dataclass(frozen=True)
 class Figures:
-    """Reconciliation of one station: what arrived against what it last reported."""
+    """Reconciliation of one station: what arrived against what it last reported.
+
+    ``gaps`` are sequences below the highest received that neither arrived nor were
+    refused; ``duplicates_refused`` counts envelopes refused as conflicts (409),
+    ``quarantined`` those refused as invalid (422), which the station sets aside;
+    ``reported_quarantined`` is what the station itself last said it holds aside (these
+    and the items it could not send at all).
+    """
 
     station: str
     received: int
@@ -88,6 +97,11 @@ class Figures:
     last_report_at: datetime | None
     missing: tuple[int, ...]
     mismatched: tuple[int, ...]
+    reported_highest_seq: int | None
+    duplicates_refused: int
+    quarantined: int
+    reported_quarantined: int | None
+    last_heartbeat_at: datetime | None
 
 
 class Overview:
@@ -137,18 +151,29 @@ class Overview:
         seqs = {seq for seq, in Envelope.select(Envelope.seq)
                 .where(Envelope.station == station).tuples()}
         highest = max(seqs, default=0)
-        gaps = tuple(s for s in range(1, highest + 1) if s not in seqs)[:MAX_GAPS]
+        settled = seqs | refused_seqs(station)
+        gaps = tuple(s for s in range(1, highest + 1) if s not in settled)[:MAX_GAPS]
         report = (LedgerReport.select().where(LedgerReport.station == station)
                   .order_by(LedgerReport.id.desc()).first())
+        beat = _newest_heartbeat(row)
+        refused = refusal_counts(station)
         return Figures(station, len(seqs), highest, gaps, row.ledger_through,
-                       None if report is None else report.received_at,
+                       report and report.received_at,
                        () if report is None else tuple(json.loads(report.missing)),
-                       () if report is None else tuple(json.loads(report.mismatched)))
+                       () if report is None else tuple(json.loads(report.mismatched)),
+                       report and report.highest_seq, refused.duplicates, refused.invalid,
+                       beat and beat.quarantined, beat and beat.received_at)
+
+    def refusals(self, station: str | None = None, code: str | None = None,
+                 before: int | None = None, limit: int = 50) -> list[RefusalSummary]:
+        """Refused envelopes, newest first, of one station or one error code when given
+        (``conflict`` lists the duplicates); page on with ``before`` = the last one's
+        ``id``."""
+        return recent_refusals(station, code, before, limit)
 
     @staticmethod
     def _health(station: Station) -> StationHealth:
-        beat = (Heartbeat.select().where(Heartbeat.station == station)
-                .order_by(Heartbeat.received_at.desc(), Heartbeat.id.desc()).first())
+        beat = _newest_heartbeat(station)
         received = (Envelope.select(fn.MAX(Envelope.seq))
                     .where(Envelope.station == station).scalar() or 0)
         return StationHealth(
@@ -156,6 +181,11 @@ class Overview:
             station.app_version, beat and beat.received_at, beat and beat.queue,
             beat and beat.quarantined, beat and beat.last_error, beat and beat.free_disk,
             beat and beat.highest_seq, received)
+
+
+def _newest_heartbeat(station: Station) -> Heartbeat | None:
+    return (Heartbeat.select().where(Heartbeat.station == station)
+            .order_by(Heartbeat.received_at.desc(), Heartbeat.id.desc()).first())
 
 
 def _summary(row: Case) -> CaseSummary:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -14,12 +14,12 @@ from sync.errors import MalformedError, SignatureError
 from sync.messages import Ledger, LedgerEntry, ledger_digest, read_ledger
 from sync.township.config import MAX_NAME, MAX_NUMBER
 from sync.township.context import Context
-from sync.township.db import lock_station
+from sync.township.db import batches, lock_station
 from sync.township.errors import MalformedRequestError, SignatureInvalidError
 from sync.township.models import Envelope, Heartbeat, LedgerReport, Station
 from sync.township.models import LedgerEntry as AgreedEntry
+from sync.township.refusals import refused_digests
 
-T = TypeVar("T")
 _COUNTS = ("queue", "quarantined", "highest_seq")
 _TEXTS = ("catalog_version", "last_error")
 
@@ -93,14 +93,19 @@ class Reconciliation:
         return answer
 
     def _compare(self, station: str, ledger: Ledger) -> LedgerAnswer:
+        """Missing and mismatched entries, and the sequence both sides agree through. An
+        entry the township refused is settled when the station lists it without an
+        envelope (``-``) or with the digest of the envelope refused at that sequence."""
         seqs = [entry.seq for entry in ledger.entries]
         held: dict[int, str] = {}
-        for part in _batches(seqs):
+        for part in batches(seqs):
             held.update(Envelope.select(Envelope.seq, Envelope.digest).where(
-                Envelope.station == station, Envelope.seq.in_(part)).tuples())
-        missing = tuple(e.seq for e in ledger.entries
+                Envelope.station == station, Envelope.seq.in_(list(part))).tuples())
+        refused = refused_digests(station, seqs)
+        open_entries = [e for e in ledger.entries if not _settled_by_refusal(e, refused)]
+        missing = tuple(e.seq for e in open_entries
                         if e.envelope_sha256 is not None and e.seq not in held)
-        mismatched = tuple(e.seq for e in ledger.entries
+        mismatched = tuple(e.seq for e in open_entries
                            if e.seq in held and held[e.seq] != e.envelope_sha256)
         if not self._history_agrees(station, ledger):
             return LedgerAnswer(0, missing, mismatched)
@@ -129,7 +134,7 @@ class Reconciliation:
         if agreed:
             AgreedEntry.delete().where(AgreedEntry.station == station,
                                        AgreedEntry.seq >= agreed[0].seq).execute()
-        for part in _batches(agreed):
+        for part in batches(agreed):
             AgreedEntry.insert_many([(station, e.seq, e.envelope_sha256) for e in part], fields=[
                 AgreedEntry.station, AgreedEntry.seq, AgreedEntry.envelope_sha256]).execute()
         Station.update(ledger_through=answer.through).where(Station.id == station).execute()
@@ -140,9 +145,10 @@ class Reconciliation:
                             mismatched=_numbers(answer.mismatched))
 
 
-def _batches(values: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
+def _settled_by_refusal(entry: LedgerEntry, refused: Mapping[int, frozenset[str]]) -> bool:
+    digests = refused.get(entry.seq)
+    return digests is not None and (entry.envelope_sha256 is None
+                                    or entry.envelope_sha256 in digests)
 
 
 def _numbers(values: Sequence[int]) -> str:

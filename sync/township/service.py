@@ -20,6 +20,7 @@ from sync.township.db import close_database, open_database
 from sync.township.decisions import DecisionService, ResultFiles
 from sync.township.errors import KeyFileError
 from sync.township.events import EventLog
+from sync.township.housekeeping import Housekeeping
 from sync.township.intake import IntakeService
 from sync.township.keys import KdfParams, TownshipKeys, load_keys, save_keys
 from sync.township.overview import Overview
@@ -43,6 +44,7 @@ class Township:
         self.reconciliation = Reconciliation(context)
         self.overview = Overview(context)
         self.bundles = BundleService(context, self.stations, self.uploads, self.intake)
+        self.housekeeping = Housekeeping(context, self.stations)
 
     @property
     def keys(self) -> TownshipKeys:

@@ -122,14 +122,19 @@ class StationService:
         """Store a request nonce; False when the station used it within the window."""
         now = self._context.clock()
         with self._context.database.atomic():
-            Nonce.delete().where(Nonce.seen_at < now - self._context.limits.nonce_window) \
-                .execute()
+            self.forget_nonces()
             try:
                 with self._context.database.atomic():
                     Nonce.create(station=station, nonce=nonce, seen_at=now)
             except IntegrityError:
                 return False
         return True
+
+    def forget_nonces(self) -> int:
+        """Drop the nonces seen before the replay window; how many were dropped."""
+        cutoff = self._context.clock() - self._context.limits.nonce_window
+        with self._context.database.atomic():
+            return Nonce.delete().where(Nonce.seen_at < cutoff).execute()
 
     def _issue(self, station: Station) -> NewCode:
         code = codes.new_code()
@@ -145,8 +150,10 @@ class StationService:
     def _answer(self, station: Station, now: datetime) -> bytes:
         keys = self._context.keys
         return make_enrolment(Enrolment(
-            station.id, keys.township_id, station.name, keys.signing.public_key(),
-            keys.sealing.public_bytes(), keys.sealing.suite, now), keys.signing)
+            station=station.id, name=station.name, township=keys.township_id,
+            township_name=keys.name, signing_key=keys.signing.public_key(),
+            sealing_key=keys.sealing.public_bytes(), suite=keys.sealing.suite,
+            server_time=now), keys.signing)
 
     @staticmethod
     def _station(station_id: str) -> Station:

@@ -33,8 +33,8 @@ def test_the_answer_names_the_station_and_the_township_keys(township: RunningTow
     assert answer.status_code == 201
     enrolment = read_enrolment(answer.content)
     keys = township.service.keys
-    assert (enrolment.station, enrolment.name, enrolment.township) == (
-        issued.station, "Village A", keys.township_id)
+    assert (enrolment.station, enrolment.name, enrolment.township, enrolment.township_name) == (
+        issued.station, "Village A", keys.township_id, "Test township")
     assert enrolment.sealing_key == keys.sealing.public_bytes()
     assert enrolment.suite == keys.sealing.suite
 

@@ -8,6 +8,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync.seal import SealingKey
 from sync.signed import parse_time
 from sync.township.models import Heartbeat
 from tests.township.client import StationClient, ledger_bytes
@@ -58,6 +59,15 @@ def test_a_history_that_differs_starts_over(station: StationClient) -> None:
     lines.update(_sent(station, 1))
     rewritten = {**lines, 1: "2" * 64}
     assert _report(station, rewritten, after=2)["through"] == 0
+    assert _report(station, lines) == {"through": 3, "missing": [], "mismatched": []}
+
+
+def test_a_refused_envelope_does_not_hold_the_ledger_back(station: StationClient) -> None:
+    lines = _sent(station, 1)
+    refused = station.envelope(sealing_key=SealingKey.generate().public_bytes())
+    assert station.post_envelope(refused).status_code == 422
+    lines[2] = hashlib.sha256(refused).hexdigest()
+    lines.update(_sent(station, 1))
     assert _report(station, lines) == {"through": 3, "missing": [], "mismatched": []}
 
 

@@ -20,6 +20,13 @@ def test_a_signed_request_passes(station: StationClient) -> None:
     assert station.request("GET", "/events?after=0").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/files/a%20b", "/files/%C3%A9", "/files/%00"])
+def test_a_path_is_verified_as_it_was_sent(station: StationClient, path: str) -> None:
+    """The signature covers the percent-encoded path, not the one the server decoded."""
+    answer = station.request("GET", path)
+    assert (answer.status_code, answer.json()["error"]) == (404, "not_found")
+
+
 def test_a_replayed_request_is_refused(station: StationClient) -> None:
     message = station.prepared("GET", "/events?after=0")
     assert station.send(message).status_code == 200

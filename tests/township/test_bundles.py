@@ -72,6 +72,8 @@ def test_a_conflict_in_a_bundle_is_listed_and_the_rest_taken(township: Township,
     result = township.bundles.import_outbound(_bundle(tmp_path / "b.zip", station,
                                                       envelopes, []))
     assert (result.received, result.refused) == ((2,), ((1, "conflict"),))
+    assert [(r.seq, r.code) for r in township.overview.refusals(station.id)] == \
+        [(1, "conflict")]
 
 
 def test_a_bundle_of_a_station_not_enrolled_here_is_refused(township: Township,

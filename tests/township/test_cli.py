@@ -1,4 +1,5 @@
-"""The ``township`` command: init, serve, station add/code/revoke, bundles, openapi."""
+"""The ``township`` command: init, serve, station add/code/revoke, bundles, maintain,
+openapi."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,24 @@ def test_a_bad_bundle_is_one_line_of_error(data: Path, tmp_path: Path) -> None:
     assert result.output.startswith("Error:")
 
 
+def test_maintain_purges_and_says_how_much(data: Path) -> None:
+    township = open_township(data, PASSPHRASE, clock=lambda: datetime(2020, 1, 1))
+    try:
+        station = enrol_directly(township).id
+        township.uploads.create(station, hashlib.sha256(b"page").hexdigest(), 4)
+        township.reconciliation.heartbeat(station, {"queue": 0, "quarantined": 0,
+                                                    "app_version": "1.0", "highest_seq": 0})
+        township.reconciliation.heartbeat(station, {"queue": 1, "quarantined": 0,
+                                                    "app_version": "1.0", "highest_seq": 0})
+    finally:
+        township.close()
+    result = _run(data, "maintain", "--upload-days", "30", "--heartbeat-days", "30")
+    assert result.exit_code == 0, result.output
+    assert result.output == ("Removed 1 idle partial uploads, 0 expired nonces and "
+                             "1 old heartbeats.\n")
+    assert _run(data, "maintain", "--upload-days", "0").exit_code == 2
+
+
 def test_openapi_writes_the_document(tmp_path: Path) -> None:
     target = tmp_path / "openapi.json"
     assert CliRunner().invoke(main, ["openapi", str(target)], env=ENV).exit_code == 0
@@ -144,6 +164,7 @@ def test_serve_answers_hello(data: Path) -> None:
 
 def test_every_command_has_help() -> None:
     for path in (["init"], ["serve"], ["station", "add"], ["station", "code"],
-                 ["station", "revoke"], ["import-bundle"], ["export-bundle"], ["openapi"]):
+                 ["station", "revoke"], ["import-bundle"], ["export-bundle"], ["maintain"],
+                 ["openapi"]):
         result = CliRunner().invoke(main, [*path, "--help"], env=ENV)
         assert result.exit_code == 0 and "Usage:" in result.output

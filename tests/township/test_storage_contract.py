@@ -25,7 +25,7 @@ from sync.township.errors import (
     EnvelopeRefusedError,
     OffsetMismatchError,
 )
-from sync.township.models import SchemaVersion
+from sync.township.models import MODELS, Refusal, SchemaVersion
 from sync.township.service import Township
 from sync.township.stations import EnrolRequest
 from tests.township.client import DirectStation, enrol_body, enrol_directly, ledger_bytes
@@ -48,9 +48,29 @@ def _upload(service: Township, station: str, data: bytes) -> None:
     service.uploads.append(station, _sha(data), 0, data, hashlib.sha256(data).digest())
 
 
+def _versions() -> list[int]:
+    return [row.version for row in SchemaVersion.select().order_by(SchemaVersion.version)]
+
+
 def test_migrating_again_changes_nothing(service: Township) -> None:
-    assert migrate(service.context.database) == 1
-    assert [row.version for row in SchemaVersion.select()] == [1]
+    applied = _versions()
+    assert migrate(service.context.database) == len(applied) >= 2
+    assert _versions() == applied == list(range(1, len(applied) + 1))
+
+
+def test_the_migrated_tables_are_the_models(service: Township) -> None:
+    tables = set(service.context.database.get_tables())
+    assert tables == {model._meta.table_name for model in MODELS}
+
+
+def test_a_version_1_database_gains_the_refusals(service: Township) -> None:
+    database = service.context.database
+    applied = _versions()
+    Refusal.drop_table()
+    SchemaVersion.delete().where(SchemaVersion.version == 2).execute()
+    migrate(database)
+    assert Refusal.table_exists()
+    assert _versions() == applied
 
 
 def test_a_code_enrols_once(service: Township) -> None:
