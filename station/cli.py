@@ -446,7 +446,10 @@ def sync(settings: Settings, once: bool, user: str | None, password_file: Path |
             with contextlib.suppress(KeyboardInterrupt):
                 SyncRunner(engine, on_outcome=report).run()
             return
-        outcome = engine.run_round()
+        try:
+            outcome = engine.run_round()
+        finally:
+            engine.close()
     report(outcome)
     if outcome.status in (RoundStatus.OFFLINE, RoundStatus.FAILED):
         sys.exit(3)

@@ -71,11 +71,12 @@ class BadEnrolmentLinkError(EnrolmentError):
 
 @dataclass(frozen=True)
 class Enrolled:
-    """What the township said the station is."""
+    """What the township said the station is (its id and name there) and who it is."""
 
     station_id: str
     township_id: str
     name: str
+    township_name: str
 
 
 def parse_link(text: str) -> tuple[str, str]:
@@ -122,7 +123,7 @@ def enrol(session: Session, url: str, code: str, *, ca_bundle: Path | None = Non
         session.ctx.record(Action.ADMIN, "station", session.ctx.station.code,
                            {"what": "enrol", "station": answer.station})
     log.info("station enrolled as %s", answer.station)
-    return Enrolled(answer.station, answer.township, answer.name)
+    return Enrolled(answer.station, answer.township, answer.name, answer.township_name)
 
 
 def _answer(transport: Transport, request: dict[str, str]) -> Enrolment:

@@ -15,7 +15,7 @@ from typing import Callable
 from peewee import fn
 
 from station.errors import StationError
-from station.i18n import _
+from station.i18n import _, pgettext
 from station.models import Case, OutboxItem, Receipt, database_proxy
 from station.sync_models import SyncEnvelope
 
@@ -26,6 +26,18 @@ class ItemKind(StrEnum):
     DELIVERY = "delivery"
     EVALUATION = "evaluation"
     MATERIALS = "materials"  # pages of a deferred material brought after submission
+
+
+def kind_label(kind: str) -> str:
+    """An item's kind as the agent reads it (the code itself for an unknown kind)."""
+    labels = {
+        ItemKind.SUBMISSION: pgettext("upload kind", "submission"),
+        ItemKind.WITHDRAWAL: pgettext("upload kind", "withdrawal"),
+        ItemKind.DELIVERY: pgettext("upload kind", "delivery"),
+        ItemKind.EVALUATION: pgettext("upload kind", "evaluation"),
+        ItemKind.MATERIALS: pgettext("upload kind", "materials brought later"),
+    }
+    return labels.get(kind, kind)
 
 
 class ItemState(StrEnum):

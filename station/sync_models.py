@@ -20,9 +20,11 @@ from station.models import BaseModel, Case, MaterialFile, OutboxItem
 
 
 class SyncEnrolment(BaseModel):
-    """Who the township says this station is, and the keys pinned at enrolment (one row)."""
+    """Who the township says this station is (its id and name there), which township it
+    is (id and name), and the keys pinned at enrolment (one row)."""
 
     station_id = CharField()
+    station_name = CharField()
     township_id = CharField()
     township_name = CharField()
     url = CharField()

@@ -297,11 +297,18 @@ class StationSyncSide:
             "highest_seq": highest,
         }
 
+    def mark_synced(self) -> None:
+        with self._atomic():
+            syncstate.set_last_synced(self._ctx.clock.now())
+
 
 def engine_for(session: Session, config: SyncConfig = SyncConfig()) -> SyncEngine:
-    """A sync engine for the enrolled station of ``session``; raises NotEnrolledError."""
-    with session.db.atomic():
-        row = syncstate.require_enrolment()
+    """A sync engine for the enrolled station of ``session``; raises NotEnrolledError.
+
+    Reads outside a transaction: it runs on the window's thread, where a transaction
+    would take the store's write lock.
+    """
+    row = syncstate.require_enrolment()
     ca_bundle = Path(row.ca_bundle) if row.ca_bundle else None
     transport = Transport(TransportConfig(row.url, ca_bundle))
     return SyncEngine(StationSyncSide(session), transport, config)

@@ -1,9 +1,10 @@
 """What the station keeps for sync, and the queries the UI shows about it.
 
 The enrolment (pinned township keys and the station's identity key), built envelopes,
-page-file upload digests, received events, result files, the event cursor and the ledger's
-``through``. Quarantined items and events, township messages and whether a case is locked
-for editing (an item of it was attempted and is not settled yet) are read here.
+page-file upload digests, received events, result files, the event cursor, the ledger's
+``through`` and when a round last succeeded. Quarantined items and events, township
+messages and whether a case is locked for editing (an item of it was attempted and is not
+settled yet) are read here.
 Call the writers inside the caller's transaction.
 """
 
@@ -38,6 +39,7 @@ from sync.signed import public_key_from_raw, raw_public_key
 EVENTS_CURSOR = "township-events"
 LEDGER_THROUGH = "ledger-through"
 LEDGER_MISMATCHED = "ledger-mismatched"
+LAST_SYNCED = "last-synced"
 _READ_BLOCK = 1024 * 1024
 
 
@@ -91,8 +93,9 @@ def save_enrolment(answer: Enrolment, url: str, key: Ed25519PrivateKey, now: dat
                    ca_bundle: Path | None = None) -> SyncEnrolment:
     """Pin the township's answer with the station's new identity key (replacing none)."""
     return SyncEnrolment.create(
-        station_id=answer.station, township_id=answer.township, township_name=answer.name,
-        url=url, ca_bundle=str(ca_bundle) if ca_bundle else None,
+        station_id=answer.station, station_name=answer.name, township_id=answer.township,
+        township_name=answer.township_name, url=url,
+        ca_bundle=str(ca_bundle) if ca_bundle else None,
         signing_key=raw_public_key(answer.signing_key), sealing_key=answer.sealing_key,
         suite=answer.suite,
         identity_key=key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
@@ -179,6 +182,16 @@ def counter(name: str) -> int:
 
 def set_counter(name: str, value: int, now: datetime) -> None:
     SyncCursor.replace(name=name, value=str(value), updated_at=now).execute()
+
+
+def last_synced() -> datetime | None:
+    """When a sync round last succeeded (UTC); None before the first."""
+    row = SyncCursor.get_or_none(SyncCursor.name == LAST_SYNCED)
+    return row.updated_at if row else None
+
+
+def set_last_synced(now: datetime) -> None:
+    SyncCursor.replace(name=LAST_SYNCED, value=now.isoformat(), updated_at=now).execute()
 
 
 def mismatched() -> list[int]:

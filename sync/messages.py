@@ -93,13 +93,16 @@ def read_event(data: bytes, key: Ed25519PublicKey) -> Event:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Enrolment:
-    """The township's answer to an enrolment: who the station is and which keys to pin."""
+    """The township's answer to an enrolment: who the station is (``station`` id and its
+    ``name`` at the township), which township answers (``township`` id and
+    ``township_name``) and which keys to pin."""
 
     station: str
-    township: str
     name: str
+    township: str
+    township_name: str
     signing_key: Ed25519PublicKey
     sealing_key: bytes
     suite: str
@@ -108,7 +111,8 @@ class Enrolment:
 
 def make_enrolment(enrolment: Enrolment, key: Ed25519PrivateKey) -> bytes:
     return documents.sign("enrolment", {
-        "station": enrolment.station, "township": enrolment.township, "name": enrolment.name,
+        "station": enrolment.station, "name": enrolment.name, "township": enrolment.township,
+        "township_name": enrolment.township_name,
         "signing_key": documents.b64encode(documents.raw_public_key(enrolment.signing_key)),
         "sealing_key": documents.b64encode(enrolment.sealing_key), "suite": enrolment.suite,
         "server_time": documents.time_text(enrolment.server_time),
@@ -121,15 +125,18 @@ def read_enrolment(data: bytes) -> Enrolment:
     signing_key = documents.public_key_from_raw(documents.b64decode(claimed.get("signing_key"),
                                                                     32))
     body = fields.exact(documents.read(data, "enrolment", signing_key),
-                        {"station", "township", "name", "signing_key", "sealing_key", "suite",
-                         "server_time"}, "enrolment")
+                        {"station", "name", "township", "township_name", "signing_key",
+                         "sealing_key", "suite", "server_time"}, "enrolment")
     sealing_key = documents.b64decode(body["sealing_key"])
     suite = fields.text(body["suite"], "suite")
     public_key_object(suite, sealing_key)
     return Enrolment(
-        fields.match(body["station"], fields.STATION, "station"),
-        fields.text(body["township"], "township"), fields.text(body["name"], "name"),
-        signing_key, sealing_key, suite, documents.parse_time(body["server_time"]),
+        station=fields.match(body["station"], fields.STATION, "station"),
+        name=fields.text(body["name"], "name"),
+        township=fields.text(body["township"], "township"),
+        township_name=fields.text(body["township_name"], "township name"),
+        signing_key=signing_key, sealing_key=sealing_key, suite=suite,
+        server_time=documents.parse_time(body["server_time"]),
     )
 
 

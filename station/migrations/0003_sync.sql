@@ -5,6 +5,7 @@
 CREATE TABLE "sync_enrolment" (
     "id" INTEGER NOT NULL PRIMARY KEY,
     "station_id" VARCHAR(255) NOT NULL,
+    "station_name" VARCHAR(255) NOT NULL,
     "township_id" VARCHAR(255) NOT NULL,
     "township_name" VARCHAR(255) NOT NULL,
     "url" VARCHAR(255) NOT NULL,

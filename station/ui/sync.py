@@ -38,7 +38,7 @@ def timed_pause(event: threading.Event, seconds: float) -> bool:
 class SyncOptions:
     """How the runner is set up: the engine's limits and timings, how it pauses between
     rounds (tests pause until woken, so nothing waits on the wall clock), and how long
-    stopping may wait for a round that is under way."""
+    stopping may wait for the request in flight (a round under way is cancelled)."""
 
     config: SyncConfig = SyncConfig()
     pause: Pause = timed_pause
@@ -74,7 +74,8 @@ class _Run:
         self.wake.set()
 
     def stop(self, timeout: float) -> bool:
-        """Stop after the round under way; whether the thread ended within ``timeout``."""
+        """Stop (a round under way ends after its request in flight, and the engine is
+        closed); whether the thread ended within ``timeout``."""
         self.runner.stop()
         self.wake.set()
         self.thread.join(timeout)

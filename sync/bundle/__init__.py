@@ -16,8 +16,9 @@ signed manifest), :mod:`.archive` (the zip container's safety checks and streami
 from sync.bundle.archive import CHUNK
 from sync.bundle.errors import (BundleError, BundleMembersError, BundleSignatureError,
                                 BundleWriteError, DamagedBundleError, MaterialFileError,
-                                NotABundleError, OversizedBundleError, TamperedBundleError,
-                                UnknownStationError, UnsafeBundleError, WrongStationError)
+                                MaterialFileProblem, NotABundleError, OversizedBundleError,
+                                TamperedBundleError, UnknownStationError, UnsafeBundleError,
+                                WrongStationError)
 from sync.bundle.manifest import (DEFAULT_LIMITS, DOC_TYPE, MANIFEST, BundleLimits, Manifest,
                                   Member)
 from sync.bundle.reading import (BlobFile, OutboundBundle, ReturnBundle, read_outbound,
@@ -29,7 +30,8 @@ __all__ = [
     "BlobFile", "BundleLimits", "Manifest", "Member", "Opener", "OutboundBundle",
     "ReturnBundle",
     "BundleError", "BundleMembersError", "BundleSignatureError", "BundleWriteError",
-    "DamagedBundleError", "MaterialFileError", "NotABundleError", "OversizedBundleError",
+    "DamagedBundleError", "MaterialFileError", "MaterialFileProblem", "NotABundleError",
+    "OversizedBundleError",
     "TamperedBundleError", "UnknownStationError", "UnsafeBundleError", "WrongStationError",
     "read_outbound", "read_return", "write_outbound", "write_return",
 ]

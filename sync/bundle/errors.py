@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from enum import StrEnum
 
 from forms.i18n import _
 from sync.errors import MalformedError, SignatureError, SyncError
@@ -103,8 +104,20 @@ class WrongStationError(BundleError):
         return _("Check that you chose the right file.")
 
 
+class MaterialFileProblem(StrEnum):
+    """What is wrong with a page file a bundle was to hold."""
+
+    MISSING = "page file missing or unreadable"
+    ALTERED = "page file does not match its digest"
+
+
 class MaterialFileError(BundleError):
-    """While writing: a stored page file is missing, unreadable or not what its digest says."""
+    """While writing: a stored page file is missing, unreadable or not what its digest says
+    (``reason``: a MaterialFileProblem)."""
+
+    def __init__(self, reason: MaterialFileProblem) -> None:
+        super().__init__(reason)
+        self.reason: MaterialFileProblem = reason
 
     def _problem(self) -> str:
         return _("A material file stored on this computer is missing or damaged, "

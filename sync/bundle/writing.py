@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sync import envelope, fields, messages
 from sync import signed as documents
 from sync.bundle.archive import CHUNK
-from sync.bundle.errors import BundleWriteError, MaterialFileError
+from sync.bundle.errors import BundleWriteError, MaterialFileError, MaterialFileProblem
 from sync.bundle.manifest import (DOC_TYPE, MANIFEST, OUTBOUND, RETURN, Layout, Manifest,
                                   Member, blob_pairs, listed_pairs, manifest_body)
 
@@ -117,12 +117,12 @@ class _Sink:
         try:
             source = opener()
         except OSError:
-            raise MaterialFileError("page file cannot be opened") from None
+            raise MaterialFileError(MaterialFileProblem.MISSING) from None
         with source:
             member = self.put(f"blobs/{sha256}", "blob", _source_chunks(source),
                               zipfile.ZIP_STORED, size)
         if (member.size, member.sha256) != (size, sha256):
-            raise MaterialFileError("page file does not match its digest")
+            raise MaterialFileError(MaterialFileProblem.ALTERED)
 
 
 def _source_chunks(source: BinaryIO) -> Iterator[bytes]:
@@ -130,7 +130,7 @@ def _source_chunks(source: BinaryIO) -> Iterator[bytes]:
         while chunk := source.read(CHUNK):
             yield chunk
     except OSError:
-        raise MaterialFileError("page file cannot be read") from None
+        raise MaterialFileError(MaterialFileProblem.MISSING) from None
 
 
 def _write(path: str | os.PathLike[str], layout: Layout, station: str,

@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import BinaryIO, NoReturn, Protocol
 
-from sync.bundle import (DEFAULT_LIMITS, BundleLimits, Manifest, MaterialFileError, read_return,
-                         write_outbound)
+from sync.bundle import (DEFAULT_LIMITS, BundleLimits, Manifest, MaterialFileError,
+                         MaterialFileProblem, read_return, write_outbound)
 from sync.engine.side import (BlobSource, BuiltEnvelope, EventResult, Identity, ItemError,
                               StationSide)
 from sync.messages import Receipt, read_event, read_receipt
 from sync.transport import TransportError
 
 PathLike = str | os.PathLike[str]
-# MaterialFileError.reason of a page file that differs from its digest (sync.bundle.writing).
-_MISMATCH = "page file does not match its digest"
+# The code an item is set aside with, as the online path would, for each page-file problem.
+_SET_ASIDE = {MaterialFileProblem.MISSING: "page_missing",
+              MaterialFileProblem.ALTERED: "blob_digest_mismatch"}
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,7 @@ def export_bundle(side: BundleSide, path: PathLike) -> ExportOutcome:
         try:
             manifest = _write(path, identity, items, openers)
         except MaterialFileError as error:
-            reason = "blob_digest_mismatch" if error.reason == _MISMATCH else "page_missing"
-            dropped = _set_aside(side, items, openers.last, reason)
+            dropped = _set_aside(side, items, openers.last, _SET_ASIDE[error.reason])
             if not dropped:
                 raise
             aside += dropped

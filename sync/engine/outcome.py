@@ -23,6 +23,7 @@ class RoundStatus(StrEnum):
     FAILED = "failed"
     STATION_REFUSED = "station_refused"
     TOO_OLD = "too_old"
+    CANCELLED = "cancelled"  # stopped on request (the app closing); nothing is lost
 
 
 @dataclass(frozen=True)

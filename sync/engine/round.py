@@ -2,10 +2,13 @@
 sections 4-7): ``hello`` (learn the township's clock), push (each pending outbox item: the
 blobs the township lacks by tus, then the envelope, acting on the answer as section 5
 says), pull events (verify, apply, advance the cursor), heartbeat, ledger (re-queue what
-the township lacks)."""
+the township lacks). A round can be cancelled from another thread: it stops between
+items, blob chunks and event pages, and leaves an interrupted item "sending" with its kept
+envelope, as a dropped connection would, for the next round to finish."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO
 
@@ -27,6 +30,10 @@ from sync.signed import PROTOCOL_VERSION
 from sync.transport import RefusedError, Transport, TransportError
 
 
+class _CancelledError(Exception):
+    """The round was asked to stop; it ends as ``cancelled``."""
+
+
 class SyncEngine:
     """Runs rounds of the protocol between ``side`` and the township behind ``transport``."""
 
@@ -45,11 +52,20 @@ class SyncEngine:
             return False
         return True
 
-    def run_round(self, progress: Callable[[Progress], None] | None = None) -> RoundOutcome:
-        """One full round; never raises the protocol's errors, returns what happened."""
+    def close(self) -> None:
+        """Close the transport's connections (the engine is not used afterwards)."""
+        self._transport.close()
+
+    def run_round(self, progress: Callable[[Progress], None] | None = None,
+                  cancel: threading.Event | None = None) -> RoundOutcome:
+        """One full round; never raises the protocol's errors, returns what happened.
+
+        Once ``cancel`` is set the round ends before its next item, blob chunk or event
+        page, as ``cancelled``; a success is recorded with the side (the last sync).
+        """
         identity = self._side.identity()
         self._transport.identify(identity.station, identity.key)
-        tally = _Round(identity, progress or (lambda _p: None))
+        tally = _Round(identity, progress or (lambda _p: None), cancel or threading.Event())
         try:
             self._hello()
             self._push(tally)
@@ -62,12 +78,16 @@ class SyncEngine:
             return self._finish(tally, status_of(error.code), error.code)
         except RefusedError as error:
             return self._finish(tally, _refused_status(error), error.code)
+        except _CancelledError:
+            return self._finish(tally, RoundStatus.CANCELLED, None)
+        self._side.mark_synced()
         return self._finish(tally, RoundStatus.OK, None)
 
     def _finish(self, tally: _Round, status: RoundStatus, error: str | None) -> RoundOutcome:
         if status is RoundStatus.OK:
             error = tally.last_refusal
-        self.last_error = error if status is not RoundStatus.OK else None
+        if status is not RoundStatus.CANCELLED:  # a stop tells nothing about the township
+            self.last_error = error if status is not RoundStatus.OK else None
         return RoundOutcome(status, tally.sent, tally.quarantined, tally.applied,
                             tally.events_quarantined, tuple(tally.requeued),
                             tuple(tally.mismatched), error)
@@ -81,6 +101,7 @@ class SyncEngine:
         items = self._side.pending()
         tally.start_push(items)
         for item in items:
+            tally.check_cancel()
             self._push_item(tally, item)
             tally.item_done()
 
@@ -137,6 +158,7 @@ class SyncEngine:
     def _send_from(self, tally: _Round, blob: BlobSource, source: BinaryIO, offset: int) -> None:
         retries = 0
         while offset < blob.size:
+            tally.check_cancel()
             source.seek(offset)
             chunk = source.read(min(self._config.chunk_size, blob.size - offset))
             if not chunk:
@@ -163,6 +185,7 @@ class SyncEngine:
         cursor = self._side.cursor()
         fetch = self._transport.download
         while True:
+            tally.check_cancel()
             before = cursor
             page = self._transport.events(cursor, self._config.events_page)
             for data in page.events:
@@ -213,16 +236,23 @@ class SyncEngine:
 
 
 class _Round:
-    """Counts and progress of one round."""
+    """Counts and progress of one round, and whether it was asked to stop."""
 
-    def __init__(self, identity: Identity, report: Callable[[Progress], None]) -> None:
+    def __init__(self, identity: Identity, report: Callable[[Progress], None],
+                 cancel: threading.Event) -> None:
         self.identity = identity
         self._report = report
+        self._cancel = cancel
         self.sent = self.quarantined = self.applied = self.events_quarantined = 0
         self.requeued: list[int] = []
         self.mismatched: list[int] = []
         self.last_refusal: str | None = None
         self._bytes = self._total = self._done = self._items = 0
+
+    def check_cancel(self) -> None:
+        """Raises _CancelledError once the round was asked to stop."""
+        if self._cancel.is_set():
+            raise _CancelledError()
 
     def start_push(self, items: Sequence[PendingItem]) -> None:
         self._bytes = self._done = 0

@@ -40,6 +40,8 @@ class SyncRunner:
     once when the network returns. ``clock`` (monotonic seconds) and ``wait`` (sleep up to
     the given seconds; True when woken early) are injectable so tests never wait;
     ``sync_now`` wakes the default ``wait`` and is honoured after an injected one.
+    Stopping cancels the round under way (it ends after the request in flight) and closes
+    the engine.
     """
 
     def __init__(
@@ -74,14 +76,22 @@ class SyncRunner:
         self._wake.set()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Ask the thread to end after the current request; wait up to ``timeout``."""
+        """Ask the thread to end after the current request (a round under way stops
+        before its next item, blob chunk or event page); wait up to ``timeout``."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
 
     def run(self) -> None:
-        """The loop of the thread (callable directly, e.g. by tests or a CLI)."""
+        """The loop of the thread (callable directly, e.g. by tests or a CLI); closes the
+        engine when it ends."""
+        try:
+            self._loop()
+        finally:
+            self._engine.close()
+
+    def _loop(self) -> None:
         while not self._stopping.is_set():
             outcome = self._round()
             self._on_outcome(outcome)
@@ -97,7 +107,7 @@ class SyncRunner:
         """A round; an unexpected error (a bug, a broken store) is logged by type only and
         counts as a failed round, so the thread lives on."""
         try:
-            return self._engine.run_round(self._on_progress)
+            return self._engine.run_round(self._on_progress, self._stopping)
         except Exception as error:  # noqa: BLE001 - the thread must survive to retry
             log.error("sync round failed: %s", type(error).__name__)
             return RoundOutcome(RoundStatus.FAILED, error="internal_error")

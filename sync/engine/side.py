@@ -140,3 +140,6 @@ class StationSide(Protocol):
 
     def heartbeat(self) -> dict[str, Any]:
         """queue, quarantined, app_version, catalog_version, free_disk, highest_seq."""
+
+    def mark_synced(self) -> None:
+        """Record that a round has just succeeded (the last sync the agent is shown)."""

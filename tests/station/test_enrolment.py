@@ -59,9 +59,12 @@ def test_anything_else_is_not_an_enrolment_link(link: str) -> None:
 def test_enrolment_pins_the_townships_keys(session, township) -> None:
     code = township.add_station("Village A")
     enrolled = enrol(session, township.url, code.code)
-    assert (enrolled.station_id, enrolled.name) == (code.station, "Village A")
-    row = syncstate.require_enrolment()
     keys = township.service.keys
+    assert (enrolled.station_id, enrolled.name, enrolled.township_id, enrolled.township_name) \
+        == (code.station, "Village A", keys.township_id, "Test township")
+    row = syncstate.require_enrolment()
+    assert (row.station_id, row.station_name, row.township_id, row.township_name) == (
+        code.station, "Village A", keys.township_id, "Test township")
     assert bytes(row.signing_key) == raw_public_key(keys.signing.public_key())
     assert bytes(row.sealing_key) == keys.sealing.public_bytes()
     assert (row.suite, row.url, row.township_id) == (keys.sealing.suite, township.url,
@@ -115,9 +118,10 @@ def test_an_unreachable_township_stores_nothing(session) -> None:
 def _forged_answer() -> bytes:
     """An enrolment answer signed by a key other than the one it carries."""
     carried, sealing = Ed25519PrivateKey.generate(), SealingKey.generate()
-    return make_enrolment(Enrolment("s01", "T", "Village", carried.public_key(),
-                                    sealing.public_bytes(), sealing.suite,
-                                    datetime(2026, 11, 23)), Ed25519PrivateKey.generate())
+    return make_enrolment(Enrolment(
+        station="s01", name="Village", township="T", township_name="Town",
+        signing_key=carried.public_key(), sealing_key=sealing.public_bytes(),
+        suite=sealing.suite, server_time=datetime(2026, 11, 23)), Ed25519PrivateKey.generate())
 
 
 @pytest.mark.parametrize("status, body", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from station.models import Case, MaterialFile, OutboxItem, Receipt
 from station.outbox import ItemState, in_flight
 from station.streamcrypt import decrypt_stream
 from station.sync_models import SYNC_MODELS
-from station.syncside import StationSyncSide
+from station.syncside import StationSyncSide, engine_for
 from sync import envelope as envelopes
 from sync.engine import EventResult, ItemError
 from sync.messages import (
@@ -51,8 +52,10 @@ def township() -> tuple[Ed25519PrivateKey, SealingKey]:
 @pytest.fixture
 def side(session, township) -> StationSyncSide:
     signing, sealing = township
-    answer = make_enrolment(Enrolment(STATION, "T1", "测试镇", signing.public_key(),
-                                      sealing.public_bytes(), sealing.suite, NOW), signing)
+    answer = make_enrolment(Enrolment(
+        station=STATION, name="测试村便民服务站", township="T1", township_name="测试镇",
+        signing_key=signing.public_key(), sealing_key=sealing.public_bytes(),
+        suite=sealing.suite, server_time=NOW), signing)
     with session.db.atomic():
         syncstate.save_enrolment(read_enrolment(answer), "http://127.0.0.1:9",
                                  Ed25519PrivateKey.generate(), NOW)
@@ -115,6 +118,29 @@ def test_migration_matches_the_sync_models(session, model) -> None:
 def test_not_enrolled_is_a_plain_error(session) -> None:
     with pytest.raises(syncstate.NotEnrolledError, match="not enrolled"):
         StationSyncSide(session).identity()
+    with pytest.raises(syncstate.NotEnrolledError):
+        engine_for(session)
+
+
+def test_the_engine_is_made_while_another_thread_writes(side, session) -> None:
+    """engine_for runs on the window's thread: it must not wait for the write lock."""
+    writing, done = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with session.db.atomic():
+            writing.set()
+            done.wait()
+        session.db.close()
+
+    writer = threading.Thread(target=hold_the_write_lock)
+    writer.start()
+    writing.wait()
+    try:
+        engine = engine_for(session)
+    finally:
+        done.set()
+        writer.join()
+    engine.close()
 
 
 # --- envelopes and their content ------------------------------------------------------------

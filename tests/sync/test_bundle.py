@@ -577,20 +577,21 @@ class _Failing(io.BytesIO):
         return super().read(size)
 
 
-@pytest.mark.parametrize("opener", [
-    lambda: _Failing(_blobs()[0]),
-    lambda: io.BytesIO(_flip(_blobs()[0])),
-    lambda: io.BytesIO(_blobs()[0][:-1]),
-    lambda: open("/nonexistent/page", "rb"),
+@pytest.mark.parametrize("opener, problem", [
+    (lambda: _Failing(_blobs()[0]), bundle.MaterialFileProblem.MISSING),
+    (lambda: io.BytesIO(_flip(_blobs()[0])), bundle.MaterialFileProblem.ALTERED),
+    (lambda: io.BytesIO(_blobs()[0][:-1]), bundle.MaterialFileProblem.ALTERED),
+    (lambda: open("/nonexistent/page", "rb"), bundle.MaterialFileProblem.MISSING),
 ])
 def test_a_damaged_page_file_writes_no_bundle_and_keeps_the_old_one(
-        tmp_path: Path, opener) -> None:
+        tmp_path: Path, opener, problem: bundle.MaterialFileProblem) -> None:
     path = tmp_path / "out.zip"
     path.write_bytes(b"the previous bundle")
     openers = _openers()
     openers[0] = (openers[0][0], openers[0][1], opener)
-    with pytest.raises(bundle.MaterialFileError):
+    with pytest.raises(bundle.MaterialFileError) as raised:
         bundle.write_outbound(path, STATION, STATION_KEY, _envelopes(), openers)
+    assert raised.value.reason is problem
     assert path.read_bytes() == b"the previous bundle"
     assert _work_files(path) == []
 

@@ -7,12 +7,14 @@ import hashlib
 import os
 import threading
 import tracemalloc
+from datetime import timedelta
 
 from station import syncstate
 from station.lifecycle import CaseState
 from station.models import Case, OutboxItem, Receipt, SupplementItem
 from station.outbox import ItemState
 from station.syncside import StationSyncSide, engine_for
+from station.ui.presenters.home import sync_status
 from sync.engine import Progress, RoundOutcome, RoundStatus, SyncRunner
 from sync.messages import read_receipt
 from sync.township.decisions import MissingItem, ResultUpload
@@ -111,11 +113,7 @@ def test_a_seq_the_township_lacks_is_sent_again(enrolled, township, matter, appl
     cases = [queue_case(enrolled, matter, applicant, pages) for _ in range(3)]
     engine = engine_at(enrolled, township.url)
     engine.run_round()
-    from sync.township import models as township_models
-
-    lost = township_models.Case.get(township_models.Case.case_uuid == cases[1].uuid)
-    township_models.Envelope.delete().where(township_models.Envelope.case == lost).execute()
-    lost.delete_instance()
+    _lose_at_the_township(cases[1])
     with enrolled.db.atomic():
         syncstate.set_counter(syncstate.LEDGER_THROUGH, 0, enrolled.ctx.clock.now())
     outcome = engine.run_round()
@@ -124,6 +122,38 @@ def test_a_seq_the_township_lacks_is_sent_again(enrolled, township, matter, appl
     assert engine.run_round().requeued == ()
     assert township.service.overview.figures(_station(enrolled)).ledger_through == 3
     assert OutboxItem.get(OutboxItem.seq == 2).state == ItemState.SENT
+
+
+def test_the_last_sync_is_the_last_round_that_succeeded(enrolled, township, relay, matter,
+                                                       applicant, pages, clock) -> None:
+    cases = [queue_case(enrolled, matter, applicant, pages) for _ in range(2)]
+    assert syncstate.last_synced() is None
+    assert engine_at(enrolled, township.url).run_round().sent == 2
+    synced = clock.now()
+    assert syncstate.last_synced() == sync_status(enrolled).last_sync == synced
+    _lose_at_the_township(cases[1])
+    with enrolled.db.atomic():
+        syncstate.set_counter(syncstate.LEDGER_THROUGH, 0, enrolled.ctx.clock.now())
+    clock.advance(timedelta(hours=1))
+    # The ledger is reached and re-queues the lost item, whose resend then fails.
+    broken = relay(lambda method, path, body: (503, {}, b"") if path.endswith("/envelopes")
+                   else None)
+    outcome = engine_at(enrolled, broken.url).run_round()
+    assert (outcome.status, outcome.requeued, outcome.error) == (
+        RoundStatus.FAILED, (2,), "server_error")
+    assert syncstate.counter(syncstate.LEDGER_THROUGH) == 1
+    assert syncstate.last_synced() == sync_status(enrolled).last_sync == synced
+    assert engine_at(enrolled, township.url).run_round().ok
+    assert syncstate.last_synced() == clock.now() > synced
+
+
+def _lose_at_the_township(case: Case) -> None:
+    """The township loses what it held of ``case`` (a restored backup, say)."""
+    from sync.township import models as township_models
+
+    lost = township_models.Case.get(township_models.Case.case_uuid == case.uuid)
+    township_models.Envelope.delete().where(township_models.Envelope.case == lost).execute()
+    lost.delete_instance()
 
 
 def test_the_runner_syncs_in_the_background(enrolled, township, matter, applicant,

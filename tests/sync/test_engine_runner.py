@@ -51,11 +51,12 @@ class _Script:
         self.log: list[tuple[str, float]] = []
         self.runner: SyncRunner | None = None
 
-    def run_round(self, progress=None) -> RoundOutcome:  # noqa: ANN001
+    def run_round(self, progress=None, cancel=None) -> RoundOutcome:  # noqa: ANN001
         self.log.append(("round", self.now))
         outcome = self.outcomes.pop(0)
         if not self.outcomes:
             self.runner.stop()
+            self.log.append(("cancel set", cancel.is_set()))
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -63,6 +64,9 @@ class _Script:
     def probe(self) -> bool:
         self.log.append(("probe", self.now))
         return self.probes.pop(0)
+
+    def close(self) -> None:
+        self.log.append(("close", self.now))
 
     def wait(self, seconds: float) -> bool:
         self.log.append(("wait", seconds))
@@ -79,35 +83,47 @@ def _run(script: _Script, seed: int = 7) -> list[RoundOutcome]:
     return seen
 
 
+def _schedule(script: _Script) -> list[tuple[str, float]]:
+    """The rounds, waits and probes (without what stopping adds at the end)."""
+    return [entry for entry in script.log if entry[0] in ("round", "wait", "probe")]
+
+
+def test_stopping_cancels_the_round_under_way_and_closes_the_engine() -> None:
+    script = _Script([OK, OK])
+    _run(script)
+    assert [what for what, _ in script.log] == ["round", "wait", "round", "cancel set", "close"]
+    assert script.log[-2] == ("cancel set", True)
+
+
 def test_failures_back_off_doubling_and_success_resets() -> None:
     script = _Script([FAILED, FAILED, FAILED, OK, FAILED, OK])
     _run(script)
     rng = random.Random(7)
     first, again = rng.uniform(30, 60), rng.uniform(30, 60)
-    waits = [value for what, value in script.log if what == "wait"]
+    waits = [value for what, value in _schedule(script) if what == "wait"]
     assert waits == pytest.approx([first, first * 2, first * 4, 300.0, again])
-    assert [what for what, _ in script.log].count("probe") == 0
+    assert [what for what, _ in _schedule(script)].count("probe") == 0
 
 
 def test_while_offline_a_probe_starts_a_round_as_soon_as_the_township_answers() -> None:
     script = _Script([OFFLINE, OFFLINE, OK], probes=[False, False, True])
     _run(script)
     first = random.Random(7).uniform(30, 60)
-    assert [what for what, _ in script.log] == [
+    assert [what for what, _ in _schedule(script)] == [
         "round", "wait", "probe", "wait", "round", "wait", "probe", "wait", "probe", "round"]
-    assert [v for what, v in script.log if what == "wait"] == pytest.approx(
+    assert [v for what, v in _schedule(script) if what == "wait"] == pytest.approx(
         [30.0, first - 30.0, 30.0, 30.0])
     # The second backoff would have ended at first + 2 * first (> first + 60).
-    assert script.log[-1] == ("round", pytest.approx(first + 60.0))
+    assert _schedule(script)[-1] == ("round", pytest.approx(first + 60.0))
 
 
 def test_the_probe_never_outlasts_the_backoff() -> None:
     script = _Script([OFFLINE, OK], probes=[False] * 10)
     _run(script, seed=1)
     first = random.Random(1).uniform(30, 60)
-    waits = [v for what, v in script.log if what == "wait"]
+    waits = [v for what, v in _schedule(script) if what == "wait"]
     assert sum(waits) == pytest.approx(first) and max(waits) <= 30.0
-    assert script.log[-1] == ("round", pytest.approx(first))
+    assert _schedule(script)[-1] == ("round", pytest.approx(first))
 
 
 def test_sync_now_starts_a_round_at_once() -> None:
@@ -120,8 +136,8 @@ def test_sync_now_starts_a_round_at_once() -> None:
 
     script.wait = wait
     _run(script)
-    assert [what for what, _ in script.log] == ["round", "wait", "round"]
-    assert script.log[-1] == ("round", 0.0)
+    assert [what for what, _ in _schedule(script)] == ["round", "wait", "round"]
+    assert _schedule(script)[-1] == ("round", 0.0)
 
 
 def test_an_unexpected_error_is_a_failed_round_and_the_runner_goes_on() -> None:
@@ -136,11 +152,14 @@ def test_the_thread_runs_rounds_until_stopped() -> None:
     rounds: list[RoundOutcome] = []
 
     class Engine:
-        def run_round(self, progress=None) -> RoundOutcome:  # noqa: ANN001
+        def run_round(self, progress=None, cancel=None) -> RoundOutcome:  # noqa: ANN001
             return OK
 
         def probe(self) -> bool:
             return True
+
+        def close(self) -> None:
+            return
 
     def outcome(result: RoundOutcome) -> None:
         rounds.append(result)

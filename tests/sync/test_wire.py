@@ -146,18 +146,42 @@ def test_an_event_round_trips(township_key) -> None:  # noqa: ANN001
                                township_key.public_key()) == event
 
 
+def _enrolment(township_key: Ed25519PrivateKey, sealing: SealingKey) -> messages.Enrolment:
+    return messages.Enrolment(
+        station="DEMO01", name="东村便民服务站", township="T-001", township_name="城关镇",
+        signing_key=township_key.public_key(), sealing_key=sealing.public_bytes(),
+        suite=sealing.suite, server_time=NOW)
+
+
 def test_an_enrolment_answer_pins_the_keys_it_carries(township_key) -> None:  # noqa: ANN001
     sealing = SealingKey.generate(HYBRID_SUITE)
-    answer = messages.Enrolment("DEMO01", "T-001", "城关镇", township_key.public_key(),
-                                sealing.public_bytes(), sealing.suite, NOW)
+    answer = _enrolment(township_key, sealing)
     read = messages.read_enrolment(messages.make_enrolment(answer, township_key))
     assert (read.station, read.sealing_key, read.suite) == ("DEMO01", sealing.public_bytes(),
                                                             HYBRID_SUITE)
+    assert (read.name, read.township, read.township_name, read.server_time) == (
+        "东村便民服务站", "T-001", "城关镇", NOW)
     other = Ed25519PrivateKey.generate()
     body = json.loads(messages.make_enrolment(answer, township_key))["signed"]
     with pytest.raises(SignatureError):
         messages.read_enrolment(signed.sign("enrolment", {
             k: v for k, v in body.items() if k not in ("_type", "v")}, other))
+
+
+@pytest.mark.parametrize("change", [
+    lambda body: body.pop("township_name"),
+    lambda body: body.update(township_name=""),
+    lambda body: body.update(township_name=7),
+    lambda body: body.update(extra="x"),
+])
+def test_an_enrolment_answer_names_the_township(township_key, change) -> None:  # noqa: ANN001
+    body = json.loads(messages.make_enrolment(_enrolment(township_key, SealingKey.generate()),
+                                              township_key))["signed"]
+    change(body)
+    fields = {k: v for k, v in body.items() if k not in ("_type", "v")}
+    document = signed.sign("enrolment", fields, township_key)
+    with pytest.raises(MalformedError):
+        messages.read_enrolment(document)
 
 
 def test_the_ledger_digest_covers_every_entry_in_order(station_key) -> None:  # noqa: ANN001

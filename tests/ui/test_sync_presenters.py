@@ -17,6 +17,7 @@ import qrcode
 from hypothesis import given
 from hypothesis import strategies as st
 from forms.calendar import WorkCalendar
+from forms.catalog import make_catalog
 from PIL import Image
 
 from station.enrolment import (
@@ -27,8 +28,10 @@ from station.enrolment import (
     enrol,
 )
 from station.models import MaterialFile
+from station.outbox import ItemKind, kind_label
 from station.sync_models import SyncEnrolment
 from station.syncside import engine_for
+from station.ui.presenters.casedetail import CaseDetailPresenter
 from station.ui.presenters.enrol import (
     EnrolInputError,
     EnrolPresenter,
@@ -231,11 +234,13 @@ def test_enrolling_shows_who_the_station_is_at_the_township(session, township) -
     assert enrolled.station_id == code.station
     assert enrolled.name in presenter.done_text(enrolled)
     assert code.station in presenter.done_text(enrolled)
-    lines = dict(settings.enrolment().lines())
-    assert lines["This station at the township"] == f"东村便民服务站（{code.station}）"
-    assert lines["Township"] == enrolled.township_id
-    assert (lines["Township address"], lines["Enrolled since"]) == (township.url,
-                                                                    "2026-11-23 10:00")
+    township_id = township.service.keys.township_id
+    for info in (presenter.info(), settings.enrolment()):
+        lines = dict(info.lines())
+        assert lines["Enrolment"] == (f"Township platform: Test township（{township_id}） · "
+                                      f"This station: 东村便民服务站（{code.station}）")
+        assert (lines["Township address"], lines["Enrolled since"]) == (township.url,
+                                                                        "2026-11-23 10:00")
     with pytest.raises(AlreadyEnrolledError):
         presenter.enrol(EnrolTarget(township.url, township.add_station().code))
 
@@ -284,7 +289,8 @@ def test_set_aside_uploads_and_events_are_listed_with_their_reasons(
     assert messages[1].cells() == ("2026-11-23 10:00", queued.local_number, "请周五前来领取")
 
 
-def test_an_upload_set_aside_says_why_and_what_to_do(session, township, queued) -> None:
+def test_an_upload_set_aside_says_why_and_what_to_do(session, township, matter,
+                                                     queued) -> None:
     enrolled_station(session, township)
     for page in MaterialFile.select():
         session.blobs.path_of(page.blob_name).unlink()
@@ -293,6 +299,22 @@ def test_an_upload_set_aside_says_why_and_what_to_do(session, township, queued) 
     assert row.case_number == queued.local_number
     assert row.what == ("Upload (submission): A page file of this item is missing; the item "
                         "was set aside.")
+    catalog = make_catalog({"id": "test", "version": 1, "title": "测试目录",
+                            "published": "2026-11-01", "format": 1}, {matter.code: matter}, {})
+    timeline = CaseDetailPresenter(session, catalog, queued.uuid).timeline()
+    assert timeline[-1].text == "Upload #1 (submission): quarantined"
+
+
+@pytest.mark.parametrize("kind, label", [
+    (ItemKind.SUBMISSION, "submission"),
+    (ItemKind.WITHDRAWAL, "withdrawal"),
+    (ItemKind.DELIVERY, "delivery"),
+    (ItemKind.EVALUATION, "evaluation"),
+    (ItemKind.MATERIALS, "materials brought later"),
+    ("a-kind-of-a-newer-app", "a-kind-of-a-newer-app"),
+])
+def test_an_upload_kind_has_one_label_everywhere(kind: str, label: str) -> None:
+    assert kind_label(kind) == label
 
 
 @pytest.mark.parametrize("kind, title, empty", [

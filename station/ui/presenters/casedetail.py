@@ -16,7 +16,7 @@ from forms.model import Matter
 from forms.validators import format_id_number
 from station.cases import EvaluationStage
 from station.clock import to_local
-from station.i18n import _, pgettext
+from station.i18n import _
 from station.importer import CancelToken, ImportProgress, ImportReport, import_pages
 from station.lifecycle import EDITABLE, CaseState, Transition, allowed, state_label
 from station.maintenance import WORK_DIR
@@ -29,7 +29,7 @@ from station.models import (
     MaterialRequirement,
     OutboxItem,
 )
-from station.outbox import ItemKind
+from station.outbox import kind_label
 from station.printing import DocumentKind, PrintService, RenderedPdf, display
 from station.printing.notice import township_remarks
 from station.session import Session
@@ -162,7 +162,7 @@ class CaseDetailPresenter:
         for item in self.case.outbox_items.order_by(OutboxItem.seq):
             receipt = item.receipts.first()
             text = _("Upload #{seq} ({kind}): {state}").format(
-                seq=item.seq, kind=_kind_label(item.kind), state=item.state)
+                seq=item.seq, kind=kind_label(item.kind), state=item.state)
             if receipt is not None and receipt.township_number:
                 text += " · " + _("township number {n}").format(n=receipt.township_number)
             lines.append(Line(_moment(item.created_at), text))
@@ -257,17 +257,6 @@ def _step_text(step: CaseTransition) -> str:
     who = step.agent.display_name if step.agent else _("Township platform")
     text = f"{state_label(CaseState(step.to_state))} · {who}"
     return f"{text} · {step.reason}" if step.reason else text
-
-
-def _kind_label(kind: str) -> str:
-    labels = {
-        ItemKind.SUBMISSION: pgettext("upload kind", "submission"),
-        ItemKind.WITHDRAWAL: pgettext("upload kind", "withdrawal"),
-        ItemKind.DELIVERY: pgettext("upload kind", "delivery"),
-        ItemKind.EVALUATION: pgettext("upload kind", "evaluation"),
-        ItemKind.MATERIALS: pgettext("upload kind", "materials brought later"),
-    }
-    return labels.get(kind, kind)
 
 
 def _checklist_line(entry: ChecklistEntry) -> ChecklistLine:

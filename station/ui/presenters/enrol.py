@@ -35,19 +35,25 @@ class QrPictureError(StationError):
 
 @dataclass(frozen=True)
 class EnrolmentInfo:
-    """The station's enrolment as Settings shows it: the township's id, and the name and
-    id the township gave this station."""
+    """The station's enrolment as the enrolment screen and Settings show it: the township's
+    name and id, and the name and id the township gave this station."""
 
+    township_name: str
     township_id: str
     station_name: str
     station_id: str
     url: str
     since: datetime
 
+    def summary(self) -> str:
+        """``乡镇平台：<name>（<id>）· 本站：<name>（<station id>）`` in Chinese."""
+        return _("Township platform: {township} · This station: {station}").format(
+            township=f"{self.township_name}（{self.township_id}）",
+            station=f"{self.station_name}（{self.station_id}）")
+
     def lines(self) -> list[tuple[str, str]]:
         return [
-            (_("Township"), self.township_id),
-            (_("This station at the township"), f"{self.station_name}（{self.station_id}）"),
+            (_("Enrolment"), self.summary()),
             (_("Township address"), self.url),
             (_("Enrolled since"), display.moment(to_local(self.since))),
         ]
@@ -67,9 +73,8 @@ def enrolment_info() -> EnrolmentInfo | None:
     row = syncstate.enrolment()
     if row is None:
         return None
-    # The enrolment answer's ``name`` is the station's name at the township.
-    return EnrolmentInfo(row.township_id, row.township_name, row.station_id, row.url,
-                         row.enrolled_at)
+    return EnrolmentInfo(row.township_name, row.township_id, row.station_name, row.station_id,
+                         row.url, row.enrolled_at)
 
 
 class EnrolPresenter:

@@ -11,7 +11,6 @@ from station.cases import Deadlines
 from station.clock import to_local
 from station.i18n import _
 from station.lifecycle import CaseState
-from station.models import SyncCursor
 from station.outbox import ItemState
 from station.printing import display
 from station.session import Session
@@ -115,14 +114,13 @@ def progress_text(progress: Progress) -> str:
 
 def sync_status(session: Session) -> SyncStatus:
     """The sync facts of the store: enrolment, queue, items and events set aside, the
-    last sync (the last round that reached the township's ledger)."""
+    last sync (the last round that succeeded)."""
     counts = session.ctx.outbox.counts()
     aside_events = SyncEvent.select().where(SyncEvent.applied == False).count()  # noqa: E712
-    ledger = SyncCursor.get_or_none(SyncCursor.name == syncstate.LEDGER_THROUGH)
     enrolled = syncstate.enrolment() is not None
     waiting = counts.get(ItemState.PENDING, 0) + counts.get(ItemState.SENDING, 0)
     return SyncStatus(enrolled, waiting, counts.get(ItemState.QUARANTINED, 0) + aside_events,
-                      ledger.updated_at if ledger is not None else None)
+                      syncstate.last_synced())
 
 
 def _message_count() -> int:

@@ -10,10 +10,10 @@ from enum import StrEnum
 
 from station import syncstate
 from station.clock import to_local
-from station.i18n import _, pgettext
+from station.i18n import _
 from station.lifecycle import CaseState, state_label
 from station.models import Case
-from station.outbox import ItemKind
+from station.outbox import kind_label
 from station.printing import display
 from sync.engine import describe
 
@@ -80,7 +80,7 @@ def _set_aside_uploads() -> list[SyncItemRow]:
 
 def _upload_words(kind: str, reason: str | None) -> str:
     words = describe(reason) if reason else _("It was set aside; ask the township.")
-    return _("Upload ({kind}): {words}").format(kind=_upload_kind_label(kind), words=words)
+    return _("Upload ({kind}): {words}").format(kind=kind_label(kind), words=words)
 
 
 def _set_aside_events() -> list[SyncItemRow]:
@@ -109,17 +109,6 @@ def _case_of(case_uuid: str | None) -> tuple[str, str | None]:
     if case is None:
         return "—", None
     return case.local_number, case.uuid
-
-
-def _upload_kind_label(kind: str) -> str:
-    labels = {
-        ItemKind.SUBMISSION: pgettext("upload kind", "submission"),
-        ItemKind.WITHDRAWAL: pgettext("upload kind", "withdrawal"),
-        ItemKind.DELIVERY: pgettext("upload kind", "delivery"),
-        ItemKind.EVALUATION: pgettext("upload kind", "evaluation"),
-        ItemKind.MATERIALS: pgettext("upload kind", "materials brought later"),
-    }
-    return labels.get(kind, kind)
 
 
 def _event_kind_label(kind: str) -> str:
