@@ -33,8 +33,8 @@ bench: system-deps venv
 # Re-extract the messages, merge them into the zh_CN catalog and compile it.
 locale: venv
 	@mkdir -p build
-	$(BIN)/pybabel extract -k _ -k ngettext:1,2 -k pgettext:1c,2 --no-location --sort-output \
-		-o build/station.pot forms station sync
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -k pgettext:1c,2 --no-location \
+		--sort-output -o build/station.pot forms station sync
 	$(BIN)/pybabel update -i build/station.pot -d assets/locale -D station -l zh_CN \
 		--no-fuzzy-matching
 	$(BIN)/pybabel compile -d assets/locale -D station -l zh_CN
