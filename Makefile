@@ -10,15 +10,15 @@ PY := $(BIN)/python
 DATA_DIR ?= .demo
 # Debian packages the suite needs: a virtual screen, a CJK font for printing, PDF and QR
 # readers to check printed documents, LibreOffice to prove a ledger opens in an office suite,
-# and PostgreSQL for the township's storage tests (a throwaway server per run).
+# PostgreSQL for the township's storage tests (a throwaway server per run), and Chromium for
+# the console's browser tests (Playwright drives it; no browser download).
 DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk poppler-utils zbar-tools libreoffice-calc-nogui \
-	postgresql
+	postgresql chromium
 
 .PHONY: run test system-deps venv bench locale clean
 
 run: venv
 	$(PY) -m station --data-dir $(DATA_DIR) demo
-	$(PY) -m station --data-dir $(DATA_DIR) app
 
 test: system-deps venv
 	$(PY) -m pytest -n auto

@@ -573,11 +573,31 @@ def app(ctx: click.Context, idle_minutes: float | None) -> None:
     StationApp(root, idle_minutes=idle_minutes).run()
 
 
-@main.command(help=_("Set up a demo station with sample cases (once) and say how to log in."))
-@click.pass_obj
+@main.command(help=_("The whole demo: a demo station with sample cases and a local township "
+                     "platform it is enrolled with (both made once), then the station window."))
+@click.option("--port", type=click.IntRange(1024, 65535), default=8470, show_default=True,
+              help=_("The port of the demo township on 127.0.0.1."))
+@click.option("--township-dir", type=click.Path(file_okay=False, path_type=Path),
+              help=_("The demo township's data directory (default: beside the station's)."))
+@click.option("--window/--no-window", default=True,
+              help=_("Open the station window (without: set up, then stop the township)."))
+@click.pass_context
 @handle_errors
-def demo(settings: Settings) -> None:
+def demo(ctx: click.Context, port: int, township_dir: Path | None, window: bool) -> None:
+    from station import demotownship
     from station.demo import ensure_demo
 
-    for line in ensure_demo(settings.paths.root):
-        click.echo(line)
+    root = ctx.obj.paths.root
+    lines = ensure_demo(root)
+    township = demotownship.DemoTownship(
+        township_dir or root.parent / f"{root.name}-township", port)
+    lines += township.ensure()
+    server = township.start()
+    try:
+        lines += township.enrol_station(root) + demotownship.sign_in_lines(township)
+        for line in lines:
+            click.echo(line)
+        if window:
+            ctx.invoke(app)
+    finally:
+        demotownship.stop(server)

@@ -69,6 +69,10 @@ class BadEnrolmentLinkError(EnrolmentError):
         super().__init__(_("This is not an enrolment link of a township."))
 
 
+class QrPictureError(EnrolmentError):
+    """The chosen file holds no readable QR code."""
+
+
 @dataclass(frozen=True)
 class Enrolled:
     """What the township said the station is (its id and name there) and who it is."""
@@ -77,6 +81,33 @@ class Enrolled:
     township_id: str
     name: str
     township_name: str
+
+
+def read_qr_link(path: Path) -> str:
+    """The enrolment link held by the QR picture at ``path``, decoded with zxing-cpp
+    (self-contained wheels, no system library on the station's PC). A photo can be large:
+    call it off the UI thread. Raises QrPictureError, BadEnrolmentLinkError."""
+    import zxingcpp
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            found = zxingcpp.read_barcodes(image.convert("L"),
+                                           formats=zxingcpp.BarcodeFormat.QRCode)
+    except (OSError, Image.DecompressionBombError):
+        raise QrPictureError(_(
+            "This file is not a picture that can be read: choose the PNG picture the "
+            "township printed.")) from None
+    texts = [code.text.strip() for code in found]
+    for text in texts:
+        if text.startswith(LINK_SCHEME):
+            parse_link(text)
+            return text
+    if texts:
+        raise BadEnrolmentLinkError()
+    raise QrPictureError(_(
+        "No QR code was found in this picture: choose the picture the township printed, "
+        "or type the address and the code."))
 
 
 def parse_link(text: str) -> tuple[str, str]:

@@ -32,12 +32,8 @@ from station.outbox import ItemKind, kind_label
 from station.sync_models import SyncEnrolment
 from station.syncside import engine_for
 from station.ui.presenters.casedetail import CaseDetailPresenter
-from station.ui.presenters.enrol import (
-    EnrolInputError,
-    EnrolPresenter,
-    EnrolTarget,
-    QrPictureError,
-)
+from station.enrolment import QrPictureError
+from station.ui.presenters.enrol import EnrolInputError, EnrolPresenter, EnrolTarget
 from station.ui.presenters.errors import describe
 from station.ui.presenters.home import (
     HomePresenter,

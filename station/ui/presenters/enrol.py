@@ -12,7 +12,13 @@ from urllib.parse import urlsplit
 
 from station import syncstate
 from station.clock import to_local
-from station.enrolment import LINK_SCHEME, BadEnrolmentLinkError, Enrolled, enrol, parse_link
+from station.enrolment import (
+    BadEnrolmentLinkError,
+    Enrolled,
+    enrol,
+    parse_link,
+    read_qr_link,
+)
 from station.errors import StationError
 from station.i18n import _
 from station.printing import display
@@ -27,10 +33,6 @@ class EnrolInputError(StationError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-class QrPictureError(StationError):
-    """The chosen file holds no readable QR code."""
 
 
 @dataclass(frozen=True)
@@ -106,27 +108,7 @@ class EnrolPresenter:
     def read_qr(path: Path) -> str:
         """The enrolment link held by the QR picture at ``path`` (a photo can be large:
         run on the worker). Raises QrPictureError, BadEnrolmentLinkError."""
-        import zxingcpp
-        from PIL import Image
-
-        try:
-            with Image.open(path) as image:
-                found = zxingcpp.read_barcodes(image.convert("L"),
-                                               formats=zxingcpp.BarcodeFormat.QRCode)
-        except (OSError, Image.DecompressionBombError):
-            raise QrPictureError(_(
-                "This file is not a picture that can be read: choose the PNG picture the "
-                "township printed.")) from None
-        texts = [code.text.strip() for code in found]
-        for text in texts:
-            if text.startswith(LINK_SCHEME):
-                parse_link(text)
-                return text
-        if texts:
-            raise BadEnrolmentLinkError()
-        raise QrPictureError(_(
-            "No QR code was found in this picture: choose the picture the township printed, "
-            "or type the address and the code."))
+        return read_qr_link(path)
 
     def enrol(self, target: EnrolTarget) -> Enrolled:
         """Enrol (network: run on the worker). Raises the EnrolmentError family."""
