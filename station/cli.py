@@ -11,6 +11,7 @@ import contextlib
 import functools
 import logging
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -457,6 +458,11 @@ def sync(settings: Settings, once: bool, user: str | None, password_file: Path |
         sys.exit(2)
 
 
+def _exit_on_terminate(_signal: int, _frame: object) -> None:
+    """SIGTERM ends the demo like closing its window, so its township stops too."""
+    sys.exit(128 + signal.SIGTERM)
+
+
 def _bundle_login_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--login`` and ``--password-file``, as ``sync`` takes them."""
     command = click.option(
@@ -593,6 +599,7 @@ def demo(ctx: click.Context, port: int, township_dir: Path | None, window: bool)
         township_dir or root.parent / f"{root.name}-township", port)
     lines += township.ensure()
     server = township.start()
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
     try:
         lines += township.enrol_station(root) + demotownship.sign_in_lines(township)
         for line in lines:
