@@ -14,10 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-
-import requests
 
 from station import session as sessions, syncstate
 from station.demo import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SETUP
@@ -94,12 +93,13 @@ class DemoTownship:
         return [_("Enrolled the demo station with the demo township.")]
 
     def _answers(self) -> bool:
+        hello = urllib.request.Request(self.url + "/api/v1/hello",
+                                       headers={"Sync-Protocol": "1"})
         try:
-            answer = requests.get(self.url + "/api/v1/hello", headers={"Sync-Protocol": "1"},
-                                  timeout=2)
-        except requests.RequestException:
+            with urllib.request.urlopen(hello, timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
             return False
-        return answer.status_code == 200
 
     def _run(self, *args: str, password: str | None = None) -> None:
         env = self._env()

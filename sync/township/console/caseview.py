@@ -120,8 +120,8 @@ def shown_as(media_type: str) -> str:
 def _applicant(part: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     names = (("name", _("Name")), ("id_number", _("ID number")), ("phone", _("Phone")),
              ("address", _("Address")), ("birth_date", _("Birth date")), ("sex", _("Sex")))
-    return tuple((label, _text(part.get(key))) for key, label in names
-                 if part.get(key) not in (None, ""))
+    return tuple((label, labels.sex(value) if key == "sex" else _text(value))
+                 for key, label in names if (value := part.get(key)) not in (None, ""))
 
 
 def _material(value: Any) -> MaterialView:

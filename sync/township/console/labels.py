@@ -79,6 +79,12 @@ def material_form(form: str) -> str:
     }.get(form, form)
 
 
+def sex(code: object) -> str:
+    """The applicant's sex as the station sends it (``M``/``F``, from the ID number)."""
+    text = "" if code is None else str(code)
+    return {"M": _("male"), "F": _("female")}.get(text, text)
+
+
 def role(name: str) -> str:
     return {"reviewer": _("Reviewer"), "admin": _("Administrator")}.get(name, name)
 
