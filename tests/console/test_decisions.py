@@ -98,6 +98,9 @@ def test_completing_without_a_file_names_none(seeded: Seeded,
     _decide(reviewer, number, "complete", {"approved": "yes", "result_text": "准予"},
             files={"result_file": ("", b"", "application/octet-stream")})
     assert _events(station, case)[-1].payload["file"] is None
+    page = reviewer.get(f"/console/cases/{number}").text
+    assert "Decided: the time limit no longer runs." in page
+    assert "the case is not accepted" not in page
 
 
 @pytest.mark.parametrize("decision, data, problem", [
