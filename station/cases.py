@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from station import readiness
 from station.audit import Action
@@ -374,6 +374,51 @@ class CaseService:
         )
 
 
+# The states in which a promised date still runs.
+_PROMISE_RUNS = (CaseState.QUEUED, CaseState.UPLOADED, CaseState.ACCEPTED, CaseState.RETURNED)
+
+
+def recompute_promises(deadlines: Deadlines, promised_days: Callable[[Case], int | None],
+                       years: Sequence[int], at: datetime) -> list[Case]:
+    """Recompute, with ``deadlines``, the promised date of every open case whose date was
+    provisional (computed before the calendar of ``years`` was known), counting from the
+    day it was first queued; call inside the caller's transaction.
+
+    Each case whose date or provisional flag changes gets a timeline entry in its own
+    state saying so. Returns those cases.
+    """
+    changed = []
+    query = Case.select().where(Case.promised_provisional == True,  # noqa: E712 - SQL
+                                Case.state.in_([str(state) for state in _PROMISE_RUNS]))
+    for case in query:
+        days, start = promised_days(case), _first_queued(case)
+        if days is None or start is None:
+            continue
+        deadline = deadlines.add_working_days(start, days)
+        if (deadline.date, deadline.provisional) != (case.promised_date, True):
+            _note_new_promise(case, deadline, years, at)
+            changed.append(case)
+    return changed
+
+
+def _first_queued(case: Case) -> date | None:
+    step = (case.transitions.where(CaseTransition.to_state == str(CaseState.QUEUED))
+            .order_by(CaseTransition.at, CaseTransition.id).first())
+    return None if step is None else to_local(step.at).date()
+
+
+def _note_new_promise(case: Case, deadline: Any, years: Sequence[int], at: datetime) -> None:
+    reason = _("The promised completion date was recomputed with the {years} holiday "
+               "calendar: {old} → {new}").format(
+        years="、".join(str(year) for year in years),
+        old=case.promised_date.isoformat() if case.promised_date else "—",
+        new=deadline.date.isoformat())
+    case.promised_date, case.promised_provisional = deadline.date, deadline.provisional
+    case.save()
+    CaseTransition.create(case=case, from_state=case.state, to_state=case.state, agent=None,
+                          reason=reason, event_id=None, at=at)
+
+
 def editable_case(case_uuid: str) -> Case:
     """The case if its answers and materials may change; raises CaseEditError."""
     case = get_case(case_uuid)
@@ -405,4 +450,5 @@ __all__ = [
     "StatusEvent",
     "SubmissionIncompleteError",
     "editable_case",
+    "recompute_promises",
 ]

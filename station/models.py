@@ -238,6 +238,20 @@ class Setting(BaseModel):
     value = JSONField()
 
 
+class CatalogRelease(BaseModel):
+    """A signed catalog release from the township, kept whole (verified again whenever it
+    is loaded) so that every case still opens with the version it started on; ``changes``
+    says what it changed against the version installed before it."""
+
+    version = IntegerField(unique=True)
+    catalog_id = CharField()
+    data = BlobField()
+    sha256 = CharField()
+    event_id = CharField(unique=True)
+    changes = JSONField()
+    received_at = DateTimeField()
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     Station,
     Agent,
@@ -254,4 +268,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     Receipt,
     SyncCursor,
     Setting,
+    CatalogRelease,
 )

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from forms.calendar import WorkCalendar
 from station import store
 from station.applicants import ApplicantService
 from station.audit import Action
@@ -251,7 +250,9 @@ class Session:
         self._data_key = data_key
         self.ctx = ctx
         self.blobs = BlobStore(paths.materials)
-        self.cases = CaseService(ctx, WorkCalendar.bundled())
+        from station.catalogs import LatestCalendar  # it needs the demo's bundled catalog
+
+        self.cases = CaseService(ctx, LatestCalendar())
         self.materials = MaterialService(ctx, self.blobs)
         self.applicants = ApplicantService(ctx)
 

@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from peewee import fn
-
-from station import __version__, syncstate
+from station import __version__, catalogs, syncstate
 from station.audit import Action
 from station.blobstore import BlobStore, MaterialMissingError, StoredBlob
 from station.cases import MissingItem, StatusEvent
+from station.catalogs import ReleaseRefusedError
 from station.context import CaseNotFoundError, get_case
 from station.lifecycle import CaseState, InvalidTransitionError, Transition
 from station.models import (
@@ -189,8 +188,9 @@ class StationSyncSide:
     def apply_event(self, event: Event, data: bytes, fetch: Fetch) -> EventResult:
         """Apply ``event`` once; keep it quarantined with its reason when it cannot be.
 
-        A completed case's result file is fetched and stored encrypted first; the fetch's
-        TransportError propagates (the event is then not recorded and comes again).
+        A completed case's result file is fetched and stored encrypted first, a catalog
+        release's bytes are fetched whole; the fetch's TransportError propagates (the event
+        is then not recorded and comes again).
         """
         with self._atomic():
             if syncstate.event_seen(event.id):
@@ -198,10 +198,11 @@ class StationSyncSide:
         try:
             change = _decision(event)
             stored = self._fetch_result(event, fetch)
+            release = _fetch_release(event, fetch)
         except _UnapplicableError as error:
             return self._record(event, data, None, None, error.reason)
         try:
-            return self._record(event, data, change, stored, None)
+            return self._record(event, data, change, stored, None, release)
         finally:
             if stored is not None and not syncstate.result_stored(stored.name):
                 self._blobs.delete(stored.name)
@@ -214,12 +215,13 @@ class StationSyncSide:
             return self._blobs.put(stream)
 
     def _record(self, event: Event, data: bytes, change: StatusEvent | None,
-                stored: StoredBlob | None, reason: str | None) -> EventResult:
+                stored: StoredBlob | None, reason: str | None,
+                release: bytes | None = None) -> EventResult:
         with self._atomic():
             if syncstate.event_seen(event.id):
                 return EventResult.DUPLICATE
             if reason is None:
-                reason = self._change(event, change, stored)
+                reason = self._change(event, change, stored, release)
             syncstate.keep_event(dict(
                 event_id=event.id, cursor=event.cursor, kind=event.kind, case_uuid=event.case,
                 data=data, received_at=self._ctx.clock.now(), applied=reason is None,
@@ -230,11 +232,14 @@ class StationSyncSide:
         return EventResult.APPLIED
 
     def _change(self, event: Event, change: StatusEvent | None,
-                stored: StoredBlob | None) -> str | None:
+                stored: StoredBlob | None, release: bytes | None) -> str | None:
         """Make the event's change in a savepoint; the reason when it cannot be made."""
         try:
             with self._atomic():
-                if event.kind == "resend":
+                if release is not None:
+                    catalogs.install(release, event.payload["version"], event.id,
+                                     self._ctx.clock.now())
+                elif event.kind == "resend":
                     self.requeue_in_transaction(event.payload["seqs"])
                 elif change is not None:
                     self._session.cases.apply_status_event(str(event.case), change)
@@ -246,6 +251,8 @@ class StationSyncSide:
             return "invalid_transition"
         except ValueError:
             return "malformed_payload"
+        except ReleaseRefusedError as error:
+            return error.reason
         return None
 
     def _keep_result(self, event: Event, stored: StoredBlob) -> None:
@@ -286,13 +293,13 @@ class StationSyncSide:
     def heartbeat(self) -> dict[str, Any]:
         with self._atomic():
             counts = self._ctx.outbox.counts()
-            catalog = Case.select(fn.MAX(Case.catalog_version)).scalar()
+            catalog = catalogs.latest_version()
             highest = self._ctx.outbox.last_seq()
         return {
             "queue": counts.get(ItemState.PENDING, 0) + counts.get(ItemState.SENDING, 0),
             "quarantined": counts.get(ItemState.QUARANTINED, 0),
             "app_version": __version__,
-            "catalog_version": None if catalog is None else str(catalog),
+            "catalog_version": str(catalog),
             "free_disk": shutil.disk_usage(self._session.paths.root).free,
             "highest_seq": highest,
         }
@@ -314,6 +321,16 @@ def engine_for(session: Session, config: SyncConfig = SyncConfig()) -> SyncEngin
     return SyncEngine(StationSyncSide(session), transport, config)
 
 
+def _fetch_release(event: Event, fetch: Fetch) -> bytes | None:
+    """The bytes of the release a catalog event names (None for other kinds); raises
+    TransportError, ``file_mismatch`` when they are not the size and digest it names."""
+    if event.kind != "catalog":
+        return None
+    file = event.payload["file"]
+    with fetch(file["id"], file["sha256"], file["size"]) as stream:
+        return bytes(stream.read())
+
+
 def _decision(event: Event) -> StatusEvent | None:
     """The case change a decision event asks for (None for other kinds); raises
     _UnapplicableError when its payload is not what section 6 says."""
@@ -323,6 +340,9 @@ def _decision(event: Event) -> StatusEvent | None:
             _check(all(type(s) is int for s in payload["seqs"]))
         if event.kind == "message":
             _check(isinstance(payload["text"], str))
+        if event.kind == "catalog":
+            _check(type(payload["version"]) is int and payload["version"] > 0)
+            _check(_file_ok(payload["file"]))
         if event.kind not in _DECISIONS:
             return None
         _check(event.case is not None)

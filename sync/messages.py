@@ -19,7 +19,7 @@ from sync import signed as documents
 from sync.errors import MalformedError
 from sync.seal import public_key_object
 
-EVENT_KINDS = ("accepted", "returned", "refused", "completed", "message", "resend")
+EVENT_KINDS = ("accepted", "returned", "refused", "completed", "message", "resend", "catalog")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -18,6 +19,7 @@ import tkinter.font as tkfont
 
 import ttkbootstrap as tb
 
+from assets import ROOT as ASSETS
 from station import preferences
 from station.clock import Clock
 from station.i18n import _
@@ -28,6 +30,7 @@ from station.ui.views.login import LoginView
 from station.ui.worker import Worker
 
 if TYPE_CHECKING:
+    from forms.catalog import Catalog
     from station.caselist import CaseFilter
     from station.printing import RenderedPdf
     from station.ui.presenters.caselist import CaseListPresenter
@@ -39,6 +42,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_MS = 50
+# Set to a file path to have the app write the name of its first screen there once that
+# screen is built and laid out: how the packaged-app test (and a launch check) knows the
+# window is up. The X server may still be painting it.
+READY_FILE_ENV = "STATION_READY_FILE"
+ICON = ASSETS / "icons" / "station.png"
 LARGE_FONT_SCALE = 1.3
 
 
@@ -65,7 +73,7 @@ class StationApp:
         self._sync_options = sync_options
         self._after_login: Callable[[], None] | None = None
         self.root = tb.Window(title=_("Village Convenience Station"), themename="bootstrap-light",
-                              size=(1200, 760), minsize=(1024, 640))
+                              size=(1200, 760), minsize=(1024, 640), iconphoto=str(ICON))
         self.root.protocol("WM_DELETE_WINDOW", self.quit)
         if self.preferences.large_font:
             _enlarge_fonts(LARGE_FONT_SCALE)
@@ -94,6 +102,7 @@ class StationApp:
         self.root.bind_all("<F5>", lambda _event: self.sync_now(), add="+")
         self._poll_timer = self.root.after(POLL_MS, self._poll)
         self.start()
+        self.root.after_idle(self._announce_ready)
 
     def start(self) -> None:
         """The first-run wizard for a new data directory, else the login screen."""
@@ -106,6 +115,13 @@ class StationApp:
             presenter = FirstRunPresenter(self.paths.root, self.clock)
             self.show(lambda master: FirstRunView(master, presenter, self.worker,
                                                   self._first_run_done))
+
+    def _announce_ready(self) -> None:
+        """Write the first screen's class name to the file named by STATION_READY_FILE."""
+        ready_file = os.environ.get(READY_FILE_ENV)
+        if ready_file:
+            self.root.update_idletasks()
+            Path(ready_file).write_text(type(self.screen).__name__, encoding="utf-8")
 
     def _first_run_done(self, enrol: bool) -> None:
         """Log in; then the enrolment, if the agent chose it in the wizard."""
@@ -279,14 +295,15 @@ class StationApp:
         self.idle_seconds = self.preferences.idle_minutes * 60
         self.show_home()
 
-    def show_new_case(self) -> tk.Widget | None:
+    def show_new_case(self, catalog: Catalog | None = None) -> tk.Widget | None:
+        """The new-case screen on the latest catalog (or ``catalog``, a case's own)."""
         if self._active_session() is None:
             return None
         from station.ui.presenters.newcase import NewCasePresenter
         from station.ui.views.newcase import NewCaseView
 
         self._catalog()
-        presenter = NewCasePresenter(self.session, self.catalog, self.index)
+        presenter = NewCasePresenter(self.session, catalog or self.catalog, self.index)
         folder = Path(self.preferences.scan_folder) if self.preferences.scan_folder else None
         return self.show(lambda master: NewCaseView(
             master, presenter, self.worker, self.clock.today(), self._form_tab,
@@ -299,8 +316,8 @@ class StationApp:
         from station.ui.views.submitted import SubmittedView
 
         session = self._require_session()
-        self._catalog()
-        matter = self.catalog.matter(Case.get(Case.uuid == case_uuid).matter_code)
+        case = Case.get(Case.uuid == case_uuid)
+        matter = self._case_catalog(case_uuid).matter(case.matter_code)
         presenter = SubmittedPresenter(session, case_uuid, matter, self.preferences)
         self.show(lambda master: SubmittedView(master, presenter, self.worker, self.send_pdf,
                                                lambda: self.rate_intake(case_uuid)))
@@ -316,15 +333,15 @@ class StationApp:
         from station.ui.presenters.casedetail import CaseDetailPresenter
         from station.ui.views.casedetail import CaseDetailView
 
-        self._catalog()
-        presenter = CaseDetailPresenter(self._require_session(), self.catalog, case_uuid)
+        presenter = CaseDetailPresenter(self._require_session(), self._case_catalog(case_uuid),
+                                        case_uuid)
         self.show(lambda master: CaseDetailView(
             master, presenter, self.worker, go_back=back or self.show_home,
             edit=self.edit_case, rate_delivery=self.rate_delivery, send=self.send_pdf))
 
     def edit_case(self, case_uuid: str) -> None:
         """Reopen a draft or a returned case in the new-case screen, at its form."""
-        view = self.show_new_case()
+        view = self.show_new_case(self._case_catalog(case_uuid))
         view.resume(case_uuid)
 
     def rate_delivery(self, case_uuid: str) -> None:
@@ -347,15 +364,29 @@ class StationApp:
         self.show(lambda master: EvaluationView(master, presenter, self.show_home))
 
     def _catalog(self) -> None:
-        """Load the bundled catalog and its search index once, when first needed."""
-        if self.catalog is None:
-            from station.demo import bundled_catalog
+        """Load the latest installed catalog (bundled, or a township release) and its search
+        index when first needed, and again once sync installed a newer release."""
+        from station import catalogs
 
-            self.catalog = bundled_catalog()
+        if self.catalog is None or self.catalog.version != catalogs.latest_version():
+            self.catalog = catalogs.history().latest
+            self.index = None
         if self.index is None:
             from forms.search import CatalogIndex
 
             self.index = CatalogIndex(self.catalog.matters.values())
+
+    def _case_catalog(self, case_uuid: str) -> Catalog:
+        """The catalog version the case was started on (kept for every release): the one in
+        use when it is that version, else the installed history's."""
+        from station import catalogs
+        from station.models import Case
+
+        case = Case.get(Case.uuid == case_uuid)
+        self._catalog()
+        if self.catalog.version == case.catalog_version:
+            return self.catalog
+        return catalogs.catalog_for(case, catalogs.history())
 
     def _form_tab(self, master: tk.Misc, presenter: NewCasePresenter) -> tk.Widget:
         from station.ui.views.newcase import build_form_tab

@@ -29,6 +29,8 @@ from sync.township.apiauth import (
     read_body,
     township,
 )
+from sync.township.catalogs import MEDIA_TYPE as CATALOG_MEDIA_TYPE
+from sync.township.catalogs import CatalogReleases
 from sync.township.config import MAX_NUMBER
 from sync.township.console import install_console
 from sync.township.errors import (
@@ -41,6 +43,7 @@ from sync.township.errors import (
 )
 from sync.township.service import Township
 from sync.township.stations import EnrolRequest
+from sync.township.updates.serving import repository_dir, served_file
 from sync.township.uploads import UploadState, check_sha256
 
 PREFIX = "/api/v1"
@@ -57,6 +60,7 @@ STATUS = {
 
 router = APIRouter(prefix=PREFIX, dependencies=[Depends(protocol)],
                    responses=apidocs.COMMON_ERRORS)
+updates_router = APIRouter(prefix="/tuf", include_in_schema=False)
 
 
 @router.get("/hello", response_model=apidocs.Hello)
@@ -149,9 +153,9 @@ async def events(request: Request, after: int = Query(0, ge=0, le=MAX_NUMBER),
 @router.get("/files/{file_id}", responses=apidocs.FILE, response_class=Response)
 async def result_file(request: Request, file_id: str,
                       signed_request: SignedRequest = Depends(SMALL)) -> Response:
+    """A result file of the station's, or a catalog release a ``catalog`` event names."""
     platform = township(request)
-    row, path = await call(platform, platform.files.find, signed_request.station, file_id)
-    return FileResponse(path, media_type=row.media_type)
+    return await call(platform, _file, platform, signed_request.station, file_id)
 
 
 @router.post("/heartbeat", response_model=apidocs.ServerTime,
@@ -171,6 +175,13 @@ async def ledger(request: Request,
     platform = township(request)
     answer = await call(platform, _ledger, platform, signed_request)
     return answer.to_json()
+
+
+@updates_router.get("/{path:path}")
+async def update_file(request: Request, path: str) -> Response:
+    """A file of the app-update TUF repository (docs/updates.md), unsigned requests."""
+    directory = repository_dir(township(request).context.files.parent)
+    return FileResponse(served_file(directory, path), headers={"Cache-Control": "no-cache"})
 
 
 def create_app(platform: Township) -> FastAPI:
@@ -196,6 +207,7 @@ def _new_app() -> FastAPI:
                   description="Sync protocol v1 (docs/protocol.md).", docs_url=None,
                   redoc_url=None)
     app.include_router(router)
+    app.include_router(updates_router)
     app.add_exception_handler(TownshipError, _township_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -208,6 +220,15 @@ def _ledger(platform: Township, signed_request: SignedRequest) -> Any:
     if key is None:
         raise SignatureInvalidError("unknown or revoked station")
     return platform.reconciliation.ledger(signed_request.station, signed_request.body, key)
+
+
+def _file(platform: Township, station: str, file_id: str) -> Response:
+    """Raises NotFoundError."""
+    release = CatalogReleases(platform.context, platform.events).by_file(file_id)
+    if release is not None:
+        return Response(bytes(release.data), media_type=CATALOG_MEDIA_TYPE)
+    row, path = platform.files.find(station, file_id)
+    return FileResponse(path, media_type=row.media_type)
 
 
 def _json(body: bytes) -> Any:

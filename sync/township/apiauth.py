@@ -27,8 +27,9 @@ T = TypeVar("T")
 
 
 async def call(platform: Township, function: Callable[..., T], *args: Any) -> T:
-    """Run a service call in a worker thread, on a database connection opened for it and
-    closed after (so a restarted PostgreSQL costs one failed request, not a stuck thread)."""
+    """Run a service call in a worker thread, on a database connection taken for it and
+    given back after (from PostgreSQL's pool, checked alive when taken: a restarted
+    PostgreSQL costs a new connection, not a stuck thread)."""
 
     def run() -> T:
         with platform.context.database.connection_context():

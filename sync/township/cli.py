@@ -23,6 +23,7 @@ from forms.i18n import DOMAIN, _
 from sync.bundle import BundleError
 from sync.seal import HYBRID_SUITE, X25519_SUITE
 from sync.township.audit import AuditLog
+from sync.township.catalogs import CatalogInvalidError, CatalogReleases, CatalogVersionError
 from sync.township.config import Layout, Retention, Settings
 from sync.township.console.labels import audit_problem
 from sync.township.errors import (
@@ -32,6 +33,7 @@ from sync.township.errors import (
     WrongPassphraseError,
 )
 from sync.township.service import Township, init_township, open_township
+from sync.township.updates.cli import release as release_commands
 from sync.township.users import MIN_PASSWORD, Role, UserError, UserService
 
 APP_NAME = "village-township"
@@ -96,6 +98,9 @@ def main(context: click.Context, data: Path) -> None:
     """The township platform: the sync API for village stations."""
     _setup_language()
     context.obj = data
+
+
+main.add_command(release_commands)
 
 
 @main.command()
@@ -255,6 +260,34 @@ def openapi(file: Path) -> None:
     from sync.township.api import openapi_text
 
     file.write_text(openapi_text(), encoding="utf-8")
+
+
+@main.group()
+def catalog() -> None:
+    """Catalog releases for stations."""
+
+
+@catalog.command("publish")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_obj
+@handle_errors
+def catalog_publish(data: Path, folder: Path) -> None:
+    """Check, sign and publish the catalog in FOLDER to every enrolled station."""
+    township = _open(data)
+    try:
+        release = CatalogReleases(township.context, township.events).publish(folder)
+    except CatalogInvalidError as error:
+        click.echo("\n".join(error.problems), err=True)
+        _fail(_("The catalog has {count} problem(s); nothing was published.").format(
+            count=len(error.problems)))
+    except CatalogVersionError as error:
+        _fail(_("Catalog version {version} is not above the latest published version "
+                "{latest}; nothing was published.").format(
+            version=error.version, latest=error.latest))
+    finally:
+        township.close()
+    click.echo(_("Published catalog version {version} ({size} bytes, SHA-256 {sha256}).")
+               .format(version=release.version, size=release.size, sha256=release.sha256))
 
 
 @main.group()

@@ -1,12 +1,15 @@
 """Opening the township database: a file path is SQLite (WAL), a postgresql:// URL is
-PostgreSQL. The schema is built by numbered steps recorded in ``schema_version``.
+PostgreSQL through a pool of connections (a request's connection goes back to the pool
+instead of being closed; a new backend per request cost PostgreSQL more CPU than all the
+request's queries). The schema is built by numbered steps recorded in ``schema_version``.
 
 Migration-ready: a later schema change is a new step appended to ``_STEPS`` that uses
 ``playhouse.migrate`` (and frozen copies of the models it needs), never an edit of an
 applied step. Step 1 creates the tables of version 1 from today's models (none of them has
 changed since); when one first changes, freeze its version-1 definition into step 1.
 Step 2 adds the table of refused envelopes. Step 3 adds the web console's tables (users,
-sessions, the audit chain and its head, case facts).
+sessions, the audit chain and its head, case facts). Step 4 adds the published catalog
+releases.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from datetime import datetime
 from typing import TypeVar
 
 from peewee import Database, Select, SqliteDatabase
-from playhouse.db_url import connect
+from playhouse.db_url import parse
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
 from sync.township.config import utc_now
 from sync.township.models import (
@@ -25,6 +29,7 @@ from sync.township.models import (
     Blob,
     Case,
     CaseFacts,
+    CatalogRelease,
     ConsoleSession,
     EnrolmentCode,
     Envelope,
@@ -58,10 +63,12 @@ def is_postgres(target: str) -> bool:
 def open_database(target: str) -> Database:
     """Open ``target`` (a path or a postgresql:// URL), bind the models and migrate.
 
-    Raises peewee's OperationalError when the database cannot be reached.
+    Raises peewee's OperationalError when the database cannot be reached. The pool has no
+    limit of its own (the worker threads bound it) and checks a connection is alive when
+    it hands it out: one that died while idle (a restarted server) is replaced, not used.
     """
     if is_postgres(target):
-        database: Database = connect(target)
+        database: Database = PooledPostgresqlDatabase(max_connections=None, **parse(target))
     else:
         database = SqliteDatabase(target, pragmas=_SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     database_proxy.initialize(database)
@@ -71,8 +78,11 @@ def open_database(target: str) -> Database:
 
 
 def close_database(database: Database) -> None:
-    """Close this thread's connection (others close when their threads end)."""
-    if not database.is_closed():
+    """Close this thread's connection (others close when their threads end), and every
+    connection of a pool."""
+    if isinstance(database, PooledDatabase):
+        database.close_all()
+    elif not database.is_closed():
         database.close()
 
 
@@ -103,8 +113,12 @@ def _add_console(database: Database) -> None:
     database.create_tables([User, ConsoleSession, AuditEntry, AuditHead, CaseFacts])
 
 
+def _add_catalog_releases(database: Database) -> None:
+    database.create_tables([CatalogRelease])
+
+
 _STEPS: tuple[Callable[[Database], None], ...] = (_create_version_1, _add_refusals,
-                                                  _add_console)
+                                                  _add_console, _add_catalog_releases)
 
 
 def locked(query: Select) -> Select:

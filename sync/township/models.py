@@ -272,8 +272,21 @@ class CaseFacts(BaseModel):
     due_provisional = BooleanField(default=False)
 
 
+class CatalogRelease(BaseModel):
+    """A signed catalog release as published: its canonical bytes (what stations verify),
+    the file id stations fetch it by, and the catalog's summary counts (JSON)."""
+
+    version = IntegerField(primary_key=True)
+    file_id = CharField(unique=True, max_length=36)
+    data = BlobField()
+    sha256 = CharField(max_length=64)
+    size = BigIntegerField()
+    published_at = DateTimeField()
+    summary = TextField()
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion, Station, EnrolmentCode, Case, Envelope, Blob, Event, ResultFile, Nonce,
     Heartbeat, LedgerReport, LedgerEntry, Refusal, User, ConsoleSession, AuditEntry, AuditHead,
-    CaseFacts,
+    CaseFacts, CatalogRelease,
 )

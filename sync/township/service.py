@@ -19,6 +19,7 @@ from sync.township.context import Context, new_uuid
 from sync.township.db import close_database, open_database
 from sync.township.decisions import DecisionService, ResultFiles
 from sync.township.errors import KeyFileError
+from sync.township.catalogs import announce_latest
 from sync.township.events import EventLog
 from sync.township.housekeeping import Housekeeping
 from sync.township.intake import IntakeService
@@ -35,9 +36,10 @@ class Township:
     def __init__(self, context: Context, settings: Settings) -> None:
         self.context = context
         self.settings = settings
-        self.stations = StationService(context)
-        self.uploads = UploadService(context)
         self.events = EventLog(context)
+        self.stations = StationService(
+            context, on_enrolled=lambda station: announce_latest(self.events, station))
+        self.uploads = UploadService(context)
         self.intake = IntakeService(context, self.stations.public_key)
         self.decisions = DecisionService(context, self.events)
         self.files = ResultFiles(context)

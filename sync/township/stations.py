@@ -4,6 +4,7 @@ them, and what request verification needs (their keys, their nonces)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,8 +59,12 @@ class EnrolRequest:
 
 
 class StationService:
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context,
+                 on_enrolled: Callable[[str], None] | None = None) -> None:
+        """``on_enrolled(station_id)`` runs inside the enrolment's transaction (the latest
+        catalog release is announced to the new station there)."""
         self._context = context
+        self._on_enrolled = on_enrolled
 
     def add(self, name: str) -> NewCode:
         """Create a station named ``name`` and its first enrolment code.
@@ -109,6 +114,8 @@ class StationService:
             station.enrolled_at, station.revoked_at = now, None
             station.station_code, station.app_version = request.station_code, request.app_version
             station.save()
+            if self._on_enrolled is not None:
+                self._on_enrolled(station.id)
         return self._answer(station, now)
 
     def public_key(self, station_id: str) -> Ed25519PublicKey | None:

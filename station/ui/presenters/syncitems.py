@@ -1,6 +1,7 @@
 """The lists behind the home screen's sync links: what sync set aside (uploads the
 township refused or that could not be built, township events that could not be applied)
-and the township's messages, newest first, in plain words."""
+and the township's messages (with what each installed catalog release changed), newest
+first, in plain words."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from station import syncstate
+from station import catalogs, syncstate
 from station.clock import to_local
 from station.i18n import _
 from station.lifecycle import CaseState, state_label
@@ -87,7 +88,8 @@ def _set_aside_events() -> list[SyncItemRow]:
     rows = []
     for event in syncstate.received_events(quarantined=True):
         number, uuid = _case_of(event.case_uuid)
-        words = syncstate.event_reason_label(event.reason or "")
+        reason = event.reason or ""
+        words = catalogs.refusal_label(reason) or syncstate.event_reason_label(reason)
         what = _("Township {kind} not applied: {words}").format(
             kind=_event_kind_label(event.kind), words=words)
         rows.append(SyncItemRow(f"event-{event.cursor}", event.received_at, number, uuid, what))
@@ -100,6 +102,8 @@ def _messages() -> list[SyncItemRow]:
         number, uuid = _case_of(event.case_uuid)
         rows.append(SyncItemRow(f"event-{event.cursor}", event.received_at, number, uuid,
                                 str(event.payload.get("text", ""))))
+    for at, change in catalogs.changes():
+        rows.append(SyncItemRow(f"catalog-{change.version}", at, "—", None, change.text()))
     return rows
 
 
@@ -115,5 +119,6 @@ def _event_kind_label(kind: str) -> str:
     """A township event's kind as the agent reads it."""
     if kind in {state.value for state in CaseState}:
         return _("decision “{state}”").format(state=state_label(CaseState(kind)))
-    labels = {"message": _("message"), "resend": _("request to send again")}
+    labels = {"message": _("message"), "resend": _("request to send again"),
+              "catalog": _("catalog release")}
     return labels.get(kind, kind)
