@@ -15,7 +15,7 @@ DATA_DIR ?= .demo
 DEBIAN_PACKAGES := xvfb xauth fonts-noto-cjk poppler-utils zbar-tools libreoffice-calc-nogui \
 	postgresql chromium
 
-.PHONY: run test system-deps venv bench locale clean
+.PHONY: run test system-deps venv bench locale clean dist
 
 run: venv
 	$(PY) -m station --data-dir $(DATA_DIR) demo
@@ -29,6 +29,11 @@ bench: system-deps venv
 	$(PY) bench/scans.py
 	$(PY) bench/ui_start.py
 	$(PY) bench/caselist.py
+
+# A wheel and the one-folder app (dist/station) for this platform: docs/packaging.md.
+dist: venv
+	$(PY) -m build --wheel --outdir dist .
+	$(BIN)/pyinstaller --noconfirm packaging/station.spec
 
 # Re-extract the messages, merge them into the zh_CN catalog and compile it.
 locale: venv
@@ -44,7 +49,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,postgres]"
+	$(PY) -m pip install --quiet -e ".[test,postgres,dist]"
 	@touch $@
 
 # Installs the missing Debian packages when running on Debian/Ubuntu as root (or with sudo);
