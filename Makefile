@@ -29,6 +29,8 @@ bench: system-deps venv
 	$(PY) bench/scans.py
 	$(PY) bench/ui_start.py
 	$(PY) bench/caselist.py
+	$(PY) bench/sync.py
+	$(PY) bench/township_load.py
 
 # A wheel and the one-folder app (dist/station) for this platform: docs/packaging.md.
 dist: venv
