@@ -25,12 +25,12 @@ from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-FORMAT = "village-station-keys"
-FORMAT_VERSION = 1
+from station.keynames import AGENT_PREFIX, FORMAT, FORMAT_VERSION, checksum
+
 DATA_KEY_BYTES = 32
 KEM_X25519 = "X25519"
 KEM_MLKEM768_X25519 = "MLKEM768-X25519"
-RECOVERY, ESCROW, AGENT_PREFIX = "recovery", "escrow", "agent:"
+RECOVERY, ESCROW = "recovery", "escrow"
 _KEMS = {KEM_X25519: hpke.KEM.X25519, KEM_MLKEM768_X25519: hpke.KEM.MLKEM768_X25519}
 _PUBLIC_KEY_BYTES = {KEM_X25519: 32, KEM_MLKEM768_X25519: 1184 + 32}
 _HPKE_KDFS = {"HKDF-SHA256": hpke.KDF.HKDF_SHA256}
@@ -252,15 +252,10 @@ def _check_principals(principals: Mapping[str, Principal]) -> None:
         raise FormatError("principals")
 
 
-def _checksum(body: Mapping[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def encode(document: Document) -> bytes:
     """The key file's bytes: indented JSON with a SHA-256 checksum of its canonical form."""
     body = document.to_json()
-    body["checksum"] = _checksum(body)
+    body["checksum"] = checksum(body)
     return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
@@ -276,7 +271,7 @@ def decode(raw: bytes) -> Document:
     if version != FORMAT_VERSION:
         raise UnsupportedVersionError(version)
     body = {key: value for key, value in obj.items() if key != "checksum"}
-    if obj.get("checksum") != _checksum(body):
+    if obj.get("checksum") != checksum(body):
         raise FormatError("checksum")
     return Document.from_json(body)
 

@@ -495,3 +495,15 @@ def test_any_flipped_byte_is_detected_or_harmless(keyfile: KeyFile, path: Path,
         pass
     finally:
         path.write_bytes(original)
+
+
+def test_the_login_names_read_without_cryptography_match_the_key_file(
+    keyfile: KeyFile, path: Path, tmp_path: Path
+) -> None:
+    from station import keynames
+
+    assert keynames.logins(path) == keyfile.logins()
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace(b'"agent:', b'"agent:x', 1))
+    assert keynames.logins(path) is None, "a checksum mismatch is left to KeyFile.load"
+    assert keynames.logins(tmp_path / "missing.keys") is None

@@ -63,9 +63,18 @@ def test_login_presenter(station_dir: Path, clock) -> None:
     for _ in range(5):
         with pytest.raises(WrongPasswordError):
             presenter.login(SETUP.login, "nope nope nope")
-    with pytest.raises(LockedOutError) as locked:
+    with pytest.raises(LockedOutError):
         presenter.login(SETUP.login, PASSWORD)
-    assert presenter.is_lockout(locked.value)
+
+
+def test_a_damaged_key_file_is_named_on_the_login_screen(station_dir: Path, clock) -> None:
+    from station.keyfile import KeyFileCorruptError
+    from station.paths import StationPaths
+
+    keys = StationPaths(station_dir).keys
+    keys.write_bytes(keys.read_bytes().replace(b'"agent:', b'"agent:x', 1))
+    with pytest.raises(KeyFileCorruptError):
+        LoginPresenter(station_dir, clock).state()
 
 
 def test_locked_screen_preselects_the_agent(station_dir: Path, clock) -> None:

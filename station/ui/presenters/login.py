@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from station import keynames
 from station.clock import Clock
-from station.keyfile import KeyFile
 from station.paths import StationPaths
-from station.throttle import LockedOutError
 
 if TYPE_CHECKING:
     from station.session import Session
@@ -35,7 +34,11 @@ class LoginPresenter:
 
     def state(self) -> LoginState:
         """The agents who can log in; the locked agent (or the only one) preselected."""
-        logins = KeyFile.load(self._paths.keys).logins()
+        logins = keynames.logins(self._paths.keys)
+        if logins is None:
+            from station.keyfile import KeyFile
+
+            logins = KeyFile.load(self._paths.keys).logins()  # raises saying what is wrong
         selected = self.locked_login or (logins[0] if len(logins) == 1 else None)
         return LoginState(logins, selected)
 
@@ -54,7 +57,3 @@ class LoginPresenter:
             sessions.confirm_password(self._paths.root, login_name, password, clock=self._clock)
             self._before_switch()
         return sessions.login(self._paths.root, login_name, password, clock=self._clock)
-
-    @staticmethod
-    def is_lockout(error: BaseException) -> bool:
-        return isinstance(error, LockedOutError)
