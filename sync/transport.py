@@ -151,10 +151,12 @@ class Transport:
         Raises RefusedError (``offset_mismatch`` with the township's offset,
         ``checksum_mismatch``, ``blob_digest_mismatch``, 413) or TransportError.
         """
-        checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+        digest = hashlib.sha256(chunk).digest()  # one hash for the checksum and the signature
+        checksum = base64.b64encode(digest).decode("ascii")
         headers = _tus({"Upload-Offset": str(offset), "Upload-Checksum": f"sha256 {checksum}",
                         "Content-Type": "application/offset+octet-stream"})
-        response = self._request("PATCH", f"/blobs/{sha256}", headers=headers, body=chunk)
+        response = self._request("PATCH", f"/blobs/{sha256}", headers=headers, body=chunk,
+                                 body_sha256=digest)
         self._body(response, {204})
         return _offset(response)
 
@@ -213,7 +215,8 @@ class Transport:
 
     def _request(self, method: str, path: str, *, body: bytes | None = None,
                  headers: Mapping[str, str] | None = None, query: Mapping[str, Any] | None = None,
-                 signed: bool = True) -> requests.Response:
+                 signed: bool = True, body_sha256: bytes | None = None) -> requests.Response:
+        """``body_sha256``: the body's digest when the caller has it already."""
         url = self._base + path
         if query:
             url += "?" + "&".join(f"{name}={value}" for name, value in query.items())
@@ -222,7 +225,7 @@ class Transport:
         if body is not None:
             message.headers.setdefault("Content-Type", "application/json")
         if signed:
-            self._sign(message, body)
+            self._sign(message, body, body_sha256)
         try:
             return self._http.request(method, url, data=body, headers=message.headers,
                                       stream=True, allow_redirects=False,
@@ -235,11 +238,12 @@ class Transport:
         except requests.exceptions.RequestException:
             raise TransportError("connection") from None
 
-    def _sign(self, message: httpsig.Message, body: bytes | None) -> None:
+    def _sign(self, message: httpsig.Message, body: bytes | None,
+              body_sha256: bytes | None = None) -> None:
         if self._signer is None:
             raise TransportError("not_enrolled")
         httpsig.sign(message, self._signer.station, self._signer.key,
-                     body_sha256=hashlib.sha256(body or b"").digest(),
+                     body_sha256=body_sha256 or hashlib.sha256(body or b"").digest(),
                      clock_offset=self.clock_offset)
 
     def _body(self, response: requests.Response, expected: set[int]) -> bytes:
