@@ -109,7 +109,9 @@ class Relay:
         return answer.status_code, kept, answer.content
 
 
-def _handler(relay: Relay) -> type[BaseHTTPRequestHandler]:
+def relay_handler(relay: Relay) -> type[BaseHTTPRequestHandler]:
+    """An http.server handler passing every GET, POST and PATCH to ``relay.handle``."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -131,7 +133,7 @@ def relay(township: RunningTownship) -> Iterator[Callable[[Rule], Relay]]:
 
     def start(rule: Rule) -> Relay:
         relay = Relay(township.url, rule)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(relay))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), relay_handler(relay))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)

@@ -34,7 +34,7 @@ from sync.engine import BuiltEnvelope, Identity, RoundStatus
 from sync.httpsig import Message, sign
 from sync.township import models as held
 from sync.transport import Transport, TransportConfig
-from tests.sync.conftest import CONFIG, engine_at, queue_case
+from tests.sync.conftest import CONFIG, engine_at, queue_case, relay_handler
 from tests.township.server import RunningTownship
 
 _JSON = {"Content-Type": "application/json"}
@@ -88,19 +88,7 @@ def tap(township: RunningTownship) -> Iterator[Callable[..., _Tap]]:
 
     def start(rewrite: Callable[[str, bytes], bytes] = lambda path, body: body) -> _Tap:
         proxy = _Tap(township.url, rewrite)
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's names
-                proxy.handle(self)
-
-            do_POST = do_PATCH = do_GET  # noqa: N815
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), relay_handler(proxy))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
