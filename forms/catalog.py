@@ -79,6 +79,22 @@ def load_catalog_dir(path: str | Path) -> Catalog:
     return catalog
 
 
+def catalog_dir_version(path: str | Path) -> int:
+    """The version the catalog directory ``path`` declares in its header, without loading
+    its matters. Raises CatalogError when the header is unreadable or invalid."""
+    source = Path(path) / HEADER_FILE
+    problems: list[DefinitionError] = []
+    header = _read_header(source, problems)
+    if header is None:
+        raise CatalogError(
+            _("The catalog in {path} has {count} problem(s).").format(
+                path=path, count=len(problems)
+            ),
+            problems,
+        )
+    return int(header["version"])
+
+
 def check_catalog_dir(path: str | Path) -> tuple[Catalog | None, list[DefinitionError]]:
     """Load the catalog directory ``path``; return it (None on failure) and all problems."""
     root = Path(path)

@@ -18,12 +18,12 @@ from datetime import date, datetime
 from typing import Any
 
 from forms.calendar import WorkCalendar
-from forms.catalog import Catalog, CatalogHistory
+from forms.catalog import Catalog, CatalogHistory, catalog_dir_version
 from forms.errors import CatalogError, CatalogSignatureError
 from forms.release import load_release
 from station import syncstate
 from station.cases import recompute_promises
-from station.demo import bundled_catalog
+from station.demo import BUNDLED_CATALOG, bundled_catalog
 from station.errors import StationError
 from station.i18n import _
 from station.models import Case, CatalogRelease
@@ -93,11 +93,18 @@ def bundled() -> Catalog:
     return bundled_catalog()
 
 
+@functools.cache
+def bundled_version() -> int:
+    """The version of the catalog shipped with the app (its header only: sync's heartbeat
+    needs the number, not the 50-odd matters)."""
+    return catalog_dir_version(BUNDLED_CATALOG)
+
+
 def latest_version() -> int:
     """The installed version: the highest release, or the bundled catalog's."""
     stored = CatalogRelease.select(CatalogRelease.version) \
         .order_by(CatalogRelease.version.desc()).scalar()
-    return max(stored or 0, bundled().version)
+    return max(stored or 0, bundled_version())
 
 
 def history() -> CatalogHistory:

@@ -17,6 +17,7 @@ from station.applicants import ApplicantInput
 from station.caselist import count_cases
 from station.i18n import _
 
+BUNDLED_CATALOG = ASSETS / "catalog"
 DEMO_LOGIN = "demo"
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_SETUP = sessions.StationSetup(
@@ -50,7 +51,7 @@ def demo_id_number(birth: str, sequence: str) -> str:
 
 def bundled_catalog() -> Catalog:
     """The catalog shipped in ``assets/catalog``."""
-    return load_catalog_dir(ASSETS / "catalog")
+    return load_catalog_dir(BUNDLED_CATALOG)
 
 
 def ensure_demo(data_dir: Path) -> list[str]:

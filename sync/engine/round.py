@@ -9,7 +9,10 @@ envelope, as a dropped connection would, for the next round to finish."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from sync.engine.outcome import Progress, RoundOutcome, RoundStatus, status_of
@@ -98,51 +101,100 @@ class SyncEngine:
             raise RefusedError(426, "protocol_unsupported", {})
 
     def _push(self, tally: _Round) -> None:
+        """Send the pending items in sequence order, one behind the other on a sender
+        thread: while an item travels (blobs, then envelope) this thread settles the one
+        before it and prepares the one after it (marked sending, envelope built), so the
+        store's work overlaps the network's. Envelopes still go out one at a time, in
+        order; an item waits for an earlier one of its case to settle first, so its
+        envelope is what a one-by-one push would have built."""
         items = self._side.pending()
         tally.start_push(items)
-        for item in items:
-            tally.check_cancel()
-            self._push_item(tally, item)
-            tally.item_done()
+        flights: deque[_Flight] = deque()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-send") as sender:
+            try:
+                for item in items:
+                    tally.check_cancel()
+                    while any(flight.item.case == item.case for flight in flights):
+                        self._settle(tally, flights.popleft())
+                    built = self._prepare(tally, item)
+                    if built is not None:
+                        future = sender.submit(self._deliver, tally, built)
+                        flights.append(_Flight(item, built, future))
+                    while len(flights) > 1:
+                        self._settle(tally, flights.popleft())
+                while flights:
+                    self._settle(tally, flights.popleft())
+            except BaseException:
+                tally.abort()
+                self._settle_quietly(tally, flights)
+                raise
 
-    def _push_item(self, tally: _Round, item: PendingItem) -> None:
+    def _prepare(self, tally: _Round, item: PendingItem) -> BuiltEnvelope | None:
+        """Mark ``item`` sending and build its envelope; None when it was set aside."""
         side = self._side
         side.mark_sending(item.seq)
         try:
             built = side.envelope(item.seq)
-            tally.adjust(item, built)
-            self._deliver(tally, item, built)
         except ItemError as error:
-            side.quarantine(item.seq, error.reason)
-            tally.set_aside(error.reason)
+            self._set_aside(tally, item, error.reason)
+            return None
+        tally.adjust(item, built)
+        return built
+
+    def _settle(self, tally: _Round, flight: _Flight) -> None:
+        """Act on how ``flight`` ended (protocol section 5): keep its verified receipt, set
+        it aside when the township refuses it as it is, else mark it failed and raise."""
+        item, side = flight.item, self._side
+        try:
+            answer = flight.future.result()
+            receipt = _verify_receipt(tally.identity, answer, item, flight.built)
+        except ItemError as error:
+            self._set_aside(tally, item, error.reason)
+            return
         except RefusedError as error:
             if error.code != "conflict" and error.status not in (413, 422):
                 side.mark_failed(item.seq, error.code)
                 raise
-            side.quarantine(item.seq, error.code)
-            tally.set_aside(error.code)
+            self._set_aside(tally, item, error.code)
+            return
         except TransportError as error:
             side.mark_failed(item.seq, error.code)
             raise
+        side.mark_sent(item.seq, answer, receipt.township_number)
+        tally.sent += 1
+        tally.item_done()
 
-    def _deliver(self, tally: _Round, item: PendingItem, built: BuiltEnvelope) -> None:
-        """Upload the blobs the township lacks, post the envelope, keep the receipt."""
+    def _settle_quietly(self, tally: _Round, flights: deque[_Flight]) -> None:
+        """After the push stopped: settle what is still travelling (a receipt that arrives
+        is kept); an item the sender never finished stays sending, as after a dropped
+        connection, for the next round."""
+        while flights:
+            try:
+                self._settle(tally, flights.popleft())
+            except (SyncError, _CancelledError):
+                continue
+
+    def _set_aside(self, tally: _Round, item: PendingItem, reason: str) -> None:
+        self._side.quarantine(item.seq, reason)
+        tally.set_aside(reason)
+        tally.item_done()
+
+    def _deliver(self, tally: _Round, built: BuiltEnvelope) -> bytes:
+        """Upload the blobs the township lacks, post the envelope; its answer (on the sender
+        thread: no store access here)."""
         wanted: Iterable[BlobSource] = built.blobs
         for _attempt in range(self._config.envelope_attempts):
             for blob in wanted:
+                tally.check_cancel()
                 self._upload(tally, blob)
+            tally.check_cancel()
             try:
-                answer = self._transport.post_envelope(built.data)
+                return self._transport.post_envelope(built.data)
             except RefusedError as error:
                 if error.code != "blobs_missing":
                     raise
                 missing = set(error.fields.get("missing") or ())
                 wanted = [blob for blob in built.blobs if blob.sha256 in missing]
-                continue
-            receipt = _verify_receipt(tally.identity, answer, item, built)
-            self._side.mark_sent(item.seq, answer, receipt.township_number)
-            tally.sent += 1
-            return
         raise TransportError("blobs_missing")
 
     def _upload(self, tally: _Round, blob: BlobSource) -> None:
@@ -235,14 +287,26 @@ class SyncEngine:
         self._side.set_ledger_through(answer.through)
 
 
+@dataclass(frozen=True)
+class _Flight:
+    """An item handed to the sender thread: its envelope and how its delivery ends."""
+
+    item: PendingItem
+    built: BuiltEnvelope
+    future: Future[bytes]
+
+
 class _Round:
-    """Counts and progress of one round, and whether it was asked to stop."""
+    """Counts and progress of one round, and whether it was asked to stop. Progress is
+    counted from the round's thread and the sender's, under a lock."""
 
     def __init__(self, identity: Identity, report: Callable[[Progress], None],
                  cancel: threading.Event) -> None:
         self.identity = identity
         self._report = report
         self._cancel = cancel
+        self._abort = threading.Event()
+        self._lock = threading.Lock()
         self.sent = self.quarantined = self.applied = self.events_quarantined = 0
         self.requeued: list[int] = []
         self.mismatched: list[int] = []
@@ -250,29 +314,38 @@ class _Round:
         self._bytes = self._total = self._done = self._items = 0
 
     def check_cancel(self) -> None:
-        """Raises _CancelledError once the round was asked to stop."""
-        if self._cancel.is_set():
+        """Raises _CancelledError once the round was asked to stop, or its push stopped."""
+        if self._cancel.is_set() or self._abort.is_set():
             raise _CancelledError()
 
+    def abort(self) -> None:
+        """Stop the sender at its next item or chunk (the push ended early)."""
+        self._abort.set()
+
     def start_push(self, items: Sequence[PendingItem]) -> None:
-        self._bytes = self._done = 0
-        self._items = len(items)
-        self._total = sum(item.upload_bytes for item in items)
-        self._emit()
+        with self._lock:
+            self._abort.clear()
+            self._bytes = self._done = 0
+            self._items = len(items)
+            self._total = sum(item.upload_bytes for item in items)
+            self._emit()
 
     def adjust(self, item: PendingItem, built: BuiltEnvelope) -> None:
         """Replace the item's estimate by the size of the blobs its envelope names."""
-        self._total += sum(blob.size for blob in built.blobs) - item.upload_bytes
+        with self._lock:
+            self._total += sum(blob.size for blob in built.blobs) - item.upload_bytes
 
     def sent_bytes(self, n: int) -> None:
-        self._bytes += n
-        self._emit()
+        with self._lock:
+            self._bytes += n
+            self._emit()
 
     skipped = sent_bytes
 
     def item_done(self) -> None:
-        self._done += 1
-        self._emit()
+        with self._lock:
+            self._done += 1
+            self._emit()
 
     def set_aside(self, reason: str) -> None:
         self.quarantined += 1

@@ -10,7 +10,14 @@ import pytest
 
 import forms
 from forms.calendar import WorkCalendar
-from forms.catalog import Catalog, CatalogHistory, check_catalog_dir, load_catalog_dir, summary
+from forms.catalog import (
+    Catalog,
+    CatalogHistory,
+    catalog_dir_version,
+    check_catalog_dir,
+    load_catalog_dir,
+    summary,
+)
 from forms.errors import CatalogError
 from tests.forms.sample import TINY_CATALOG, VALID_ID, field, matter_data, write_catalog, write_yaml
 
@@ -104,6 +111,18 @@ def test_bad_header(tmp_path: Path, header: dict | None, fragment: str) -> None:
     catalog, problems = check_catalog_dir(root)
     assert catalog is None
     assert any(fragment in str(problem) for problem in problems), problems
+    with pytest.raises(CatalogError) as caught:
+        catalog_dir_version(root)
+    assert any(fragment in str(problem) for problem in caught.value.problems)
+
+
+def test_the_version_is_read_from_the_header_alone(tmp_path: Path) -> None:
+    root = write_catalog(tmp_path, [matter_data()], version=7)
+    assert catalog_dir_version(root) == load_catalog_dir(root).version == 7
+    write_yaml(root / "matters" / "broken.yaml", {"code": "not a matter"})
+    with pytest.raises(CatalogError):
+        load_catalog_dir(root)
+    assert catalog_dir_version(root) == 7
 
 
 def test_a_catalog_needs_matters(tmp_path: Path) -> None:
