@@ -53,6 +53,21 @@ def test_fifty_cases_reach_the_township_with_their_pages(enrolled, township, mat
     assert (figures.received, figures.ledger_through, figures.missing) == (50, 50, ())
 
 
+def test_an_item_waits_for_the_earlier_item_of_its_case(enrolled, township, matter, applicant,
+                                                       pages) -> None:
+    """The next item is prepared while one travels, but not one of the same case: the
+    material brought later is built after the submission's receipt made the case uploaded,
+    as a one-by-one push would build it."""
+    case = queue_case(enrolled, matter, applicant, pages[:1])
+    enrolled.materials.receive_deferred(case.uuid, "hukou", pages[1:])
+    queue_case(enrolled, matter, applicant, pages[:1])
+    assert engine_at(enrolled, township.url).run_round().sent == 3
+    detail = township.service.overview.case(_station(enrolled), case.uuid)
+    assert [(e.seq, e.kind) for e in detail.envelopes] == [(1, "submission"), (2, "materials")]
+    assert detail.content["case"]["state"] == CaseState.UPLOADED
+    assert detail.content["transitions"][-1]["to"] == CaseState.UPLOADED
+
+
 def test_a_second_round_has_nothing_to_send(enrolled, township, matter, applicant,
                                            pages) -> None:
     queue_case(enrolled, matter, applicant, pages)
