@@ -43,6 +43,7 @@ from sync.engine import (
     ItemError,
     LedgerState,
     PendingItem,
+    RoundStep,
     SyncConfig,
     SyncEngine,
 )
@@ -309,8 +310,10 @@ class StationSyncSide:
             syncstate.set_last_synced(self._ctx.clock.now())
 
 
-def engine_for(session: Session, config: SyncConfig = SyncConfig()) -> SyncEngine:
-    """A sync engine for the enrolled station of ``session``; raises NotEnrolledError.
+def engine_for(session: Session, config: SyncConfig = SyncConfig(),
+               after: Sequence[RoundStep] = ()) -> SyncEngine:
+    """A sync engine for the enrolled station of ``session``, running ``after`` after each
+    successful round; raises NotEnrolledError.
 
     Reads outside a transaction: it runs on the window's thread, where a transaction
     would take the store's write lock.
@@ -318,7 +321,7 @@ def engine_for(session: Session, config: SyncConfig = SyncConfig()) -> SyncEngin
     row = syncstate.require_enrolment()
     ca_bundle = Path(row.ca_bundle) if row.ca_bundle else None
     transport = Transport(TransportConfig(row.url, ca_bundle))
-    return SyncEngine(StationSyncSide(session), transport, config)
+    return SyncEngine(StationSyncSide(session), transport, config, after)
 
 
 def _fetch_release(event: Event, fetch: Fetch) -> bytes | None:

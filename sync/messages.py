@@ -1,4 +1,5 @@
-"""Receipts, events, enrolment answers and ledgers (``docs/protocol.md`` sections 3-8).
+"""Receipts, events, enrolment answers, ledgers and the update trust root
+(``docs/protocol.md`` sections 3-9).
 
 Each has a ``make_*`` that the township (or for ledgers the station) signs with, and a
 ``read_*`` that verifies and checks every field, raising MalformedError or SignatureError.
@@ -197,6 +198,31 @@ def _entries(value: Any) -> tuple[LedgerEntry, ...]:
     if [e.seq for e in entries] != sorted({e.seq for e in entries}):
         raise MalformedError("entries not in order")
     return tuple(entries)
+
+
+@dataclass(frozen=True)
+class UpdateRoot:
+    """The township's TUF ``root.json`` for app updates, vouched for by its signing key:
+    a station that has no update trust root yet pins it (``docs/protocol.md`` section 9)."""
+
+    station: str
+    root: bytes
+
+
+def make_update_root(update_root: UpdateRoot, key: Ed25519PrivateKey) -> bytes:
+    return documents.sign("update_root", {
+        "station": update_root.station, "root": documents.b64encode(update_root.root),
+        "sha256": hashlib.sha256(update_root.root).hexdigest(),
+    }, key)
+
+
+def read_update_root(data: bytes, key: Ed25519PublicKey) -> UpdateRoot:
+    body = fields.exact(documents.read(data, "update_root", key),
+                        {"station", "root", "sha256"}, "update root")
+    root = documents.b64decode(body["root"])
+    if hashlib.sha256(root).hexdigest() != fields.match(body["sha256"], fields.HEX64, "sha256"):
+        raise MalformedError("update root: digest does not match")
+    return UpdateRoot(fields.match(body["station"], fields.STATION, "station"), root)
 
 
 def station_of(data: bytes, doc_type: str) -> str:

@@ -199,6 +199,16 @@ class Transport:
         except (KeyError, TypeError, ValueError):
             raise TransportError("unexpected_answer") from None
 
+    def update_root(self) -> bytes:
+        """The signed ``update_root`` document's bytes (the caller verifies). Raises
+        RefusedError (404 ``no_update_repository``) or TransportError."""
+        return self._body(self._request("GET", "/updates/root"), {200})
+
+    @property
+    def update_url(self) -> str:
+        """Where the township serves its app-update (TUF) repository."""
+        return self._base[: -len(API_PATH)] + "/tuf"
+
     @contextmanager
     def download(self, file_id: str, sha256: str, size: int) -> Iterator[_Download]:
         """A reader of result file ``file_id`` that checks its size and SHA-256 as it goes

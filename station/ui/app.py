@@ -117,7 +117,11 @@ class StationApp:
                                                   self._first_run_done))
 
     def _announce_ready(self) -> None:
-        """Write the first screen's class name to the file named by STATION_READY_FILE."""
+        """The first screen is up: tell the launcher this version is healthy, and write the
+        screen's class name to the file named by STATION_READY_FILE."""
+        from station.updates import report_healthy
+
+        report_healthy()
         ready_file = os.environ.get(READY_FILE_ENV)
         if ready_file:
             self.root.update_idletasks()
@@ -173,16 +177,35 @@ class StationApp:
     def _sync_changed(self, outcome: RoundOutcome | None) -> None:
         """A sync report reached the UI thread: the sync bar, and home's counts once a
         round moved something."""
-        status = self._sync().status()
-        self.syncbar.configure(text=status.text() if self.session is not None else "",
-                               bootstyle="danger" if status.problem else "secondary")
-        if outcome is None or not _moved(outcome):
-            return
+        from station.ui.presenters.home import update_line
         from station.ui.views.home import HomeView
 
+        sync = self._sync()
+        status, news = sync.status(), sync.update_news
+        text = "\n".join(line for line in (status.text(), update_line(news)) if line)
+        self.syncbar.configure(text=text if self.session is not None else "",
+                               bootstyle="danger" if status.problem else "secondary")
         home = self.kept_screen if self.locked else self.screen
-        if isinstance(home, HomeView):
+        if not isinstance(home, HomeView):
+            return
+        if news is not None and news.downloading is None:
+            home.offer_update(news.ready, self._choose_update)
+        if outcome is not None and _moved(outcome):
             home.refresh()
+
+    def _choose_update(self, version: str) -> None:
+        """The agent's yes on home: the launcher starts ``version`` at the next start."""
+        from station.appupdates import choose
+        from station.updates import InstallError
+        from station.ui.views.home import HomeView
+
+        try:
+            choose(version)
+        except InstallError as error:
+            self.statusbar.configure(text=str(error))
+            return
+        if isinstance(self.screen, HomeView):
+            self.screen.update_chosen(version)
 
     def sync_now(self) -> bool:
         """F5 and home's button: a sync round at once (not through the lock)."""

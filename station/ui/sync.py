@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from station.appupdates import UpdateNews, step_for
 from station.syncside import engine_for
 from station.syncstate import NotEnrolledError
 from station.ui.presenters.home import SyncActivity, SyncStatus, sync_status
-from sync.engine import Progress, RoundOutcome, SyncConfig, SyncEngine, SyncRunner
+from sync.engine import Progress, RoundOutcome, RoundStep, SyncConfig, SyncEngine, SyncRunner
 
 if TYPE_CHECKING:
     from station.session import Session
@@ -99,6 +100,7 @@ class SyncController:
         self._run: _Run | None = None
         self._facts: SyncStatus | None = None
         self.activity = SyncActivity()
+        self.update_news: UpdateNews | None = None
 
     @property
     def thread(self) -> threading.Thread | None:
@@ -123,7 +125,8 @@ class SyncController:
         if self._session is None:
             return False
         try:
-            engine = engine_for(self._session, self._options.config)
+            engine = engine_for(self._session, self._options.config,
+                                self._update_steps(self._session))
         except NotEnrolledError:
             return False
         self._run = _Run(engine, self._session, self._options, self._report)
@@ -132,6 +135,16 @@ class SyncController:
         self._run.thread.start()
         self._on_change(None)
         return True
+
+    def _update_steps(self, session: Session) -> list[RoundStep]:
+        """The app-update check after each round, when the launcher started the app."""
+        step = step_for(session.paths.root,
+                        lambda news: self._post(lambda: self._update_reported(news)))
+        return [step] if step is not None else []
+
+    def _update_reported(self, news: UpdateNews) -> None:
+        self.update_news = news
+        self._on_change(None)
 
     def sync_now(self) -> bool:
         """Start a round at once (the "Sync now" button, F5); False when not syncing."""

@@ -18,6 +18,7 @@ from sync.engine.side import (
     ItemError,
     LedgerState,
     PendingItem,
+    RoundStep,
     StationSide,
     SyncConfig,
 )
@@ -25,5 +26,6 @@ from sync.engine.side import (
 __all__ = [
     "CHUNK_SIZE", "Backoff", "BlobSource", "BuiltEnvelope", "EventResult", "Fetch", "Identity",
     "ItemError", "LedgerState", "PendingItem", "Progress", "RoundOutcome", "RoundStatus",
+    "RoundStep",
     "StationSide", "SyncConfig", "SyncEngine", "SyncRunner", "describe",
 ]

@@ -8,6 +8,7 @@ envelope, as a dropped connection would, for the next round to finish."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +25,7 @@ from sync.engine.side import (
     Identity,
     ItemError,
     PendingItem,
+    RoundStep,
     StationSide,
     SyncConfig,
 )
@@ -31,6 +33,9 @@ from sync.errors import MalformedError, SignatureError, SyncError
 from sync.messages import Ledger, Receipt, ledger_digest, make_ledger, read_event, read_receipt
 from sync.signed import PROTOCOL_VERSION
 from sync.transport import RefusedError, Transport, TransportError
+
+
+log = logging.getLogger(__name__)
 
 
 class _CancelledError(Exception):
@@ -41,10 +46,11 @@ class SyncEngine:
     """Runs rounds of the protocol between ``side`` and the township behind ``transport``."""
 
     def __init__(self, side: StationSide, transport: Transport,
-                 config: SyncConfig = SyncConfig()) -> None:
+                 config: SyncConfig = SyncConfig(), after: Sequence[RoundStep] = ()) -> None:
         self._side = side
         self._transport = transport
         self._config = config
+        self._after = tuple(after)
         self.last_error: str | None = None
 
     def probe(self) -> bool:
@@ -84,7 +90,16 @@ class SyncEngine:
         except _CancelledError:
             return self._finish(tally, RoundStatus.CANCELLED, None)
         self._side.mark_synced()
+        self._run_after(identity, tally)
         return self._finish(tally, RoundStatus.OK, None)
+
+    def _run_after(self, identity: Identity, tally: _Round) -> None:
+        """The steps that ride on a successful round; their failures stay theirs."""
+        for step in self._after:
+            try:
+                step(self._transport, identity, tally.cancel)
+            except Exception as error:  # noqa: BLE001 - a step never fails the round
+                log.error("a step after the sync round failed: %s", type(error).__name__)
 
     def _finish(self, tally: _Round, status: RoundStatus, error: str | None) -> RoundOutcome:
         if status is RoundStatus.OK:
@@ -312,6 +327,11 @@ class _Round:
         self.mismatched: list[int] = []
         self.last_refusal: str | None = None
         self._bytes = self._total = self._done = self._items = 0
+
+    @property
+    def cancel(self) -> threading.Event:
+        """Set when the round is asked to stop."""
+        return self._cancel
 
     def check_cancel(self) -> None:
         """Raises _CancelledError once the round was asked to stop, or its push stopped."""

@@ -3,6 +3,7 @@ between them: the identity, pending items, built envelopes and their blobs, the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from forms.i18n import _
 from sync.envelope import digest as envelope_digest
 from sync.errors import SyncError
 from sync.messages import Event, LedgerEntry
+from sync.transport import Transport
 
 CHUNK_SIZE = 8 * 1024 * 1024
 
@@ -143,3 +145,12 @@ class StationSide(Protocol):
 
     def mark_synced(self) -> None:
         """Record that a round has just succeeded (the last sync the agent is shown)."""
+
+
+class RoundStep(Protocol):
+    """Work that rides on a successful round (the app-update check): it gets the round's
+    transport (identified as the station), the identity and the round's cancel event. It
+    deals with its own errors; one that escapes is logged by type and changes nothing."""
+
+    def __call__(self, transport: Transport, identity: Identity,
+                 cancel: threading.Event) -> None: ...

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from contextlib import contextmanager
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -28,9 +27,9 @@ from tuf.ngclient import Updater, UpdaterConfig
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
 from forms.i18n import _
+from sync.versions import parse_version
 
 ProgressCallback = Callable[[int, int], None]
-_VERSION = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6}){0,3}")
 _PERCENT_BUCKETS = 100
 
 
@@ -68,13 +67,6 @@ class UpdateMetadataError(UpdateError):
 
 class UpdateTransportError(UpdateError):
     """The township could not be reached or answered with an HTTP error."""
-
-
-def parse_version(text: str) -> tuple[int, ...]:
-    """``"1.2.10"`` as ``(1, 2, 10)``. Raises ValueError for anything else."""
-    if not isinstance(text, str) or not _VERSION.fullmatch(text):
-        raise ValueError("a version is 1 to 4 dot-separated numbers")
-    return tuple(int(part) for part in text.split("."))
 
 
 def station_bucket(station_id: str) -> int:

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from sync.errors import MalformedError
+from sync.messages import UpdateRoot, make_update_root
 from sync.signed import parse_json, time_text
 from sync.township import apidocs
 from sync.township.apiauth import (
@@ -36,6 +37,7 @@ from sync.township.console import install_console
 from sync.township.errors import (
     BadRequestError,
     MalformedRequestError,
+    NotFoundError,
     OffsetMismatchError,
     SignatureInvalidError,
     TownshipError,
@@ -158,6 +160,14 @@ async def result_file(request: Request, file_id: str,
     return await call(platform, _file, platform, signed_request.station, file_id)
 
 
+@router.get("/updates/root", responses=apidocs.UPDATE_ROOT, response_class=Response)
+async def update_root(request: Request,
+                      signed_request: SignedRequest = Depends(SMALL)) -> Response:
+    """The TUF root a station pins before its first update check (protocol section 9)."""
+    platform = township(request)
+    return await call(platform, _update_root, platform, signed_request.station)
+
+
 @router.post("/heartbeat", response_model=apidocs.ServerTime,
              openapi_extra=apidocs.body(apidocs.HeartbeatBody))
 async def heartbeat(request: Request,
@@ -182,6 +192,16 @@ async def update_file(request: Request, path: str) -> Response:
     """A file of the app-update TUF repository (docs/updates.md), unsigned requests."""
     directory = repository_dir(township(request).context.files.parent)
     return FileResponse(served_file(directory, path), headers={"Cache-Control": "no-cache"})
+
+
+def _update_root(platform: Township, station: str) -> Response:
+    root = repository_dir(platform.context.files.parent) / "metadata" / "root.json"
+    try:
+        data = root.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError("no update repository") from None
+    document = make_update_root(UpdateRoot(station, data), platform.context.keys.signing)
+    return Response(document, 200, media_type=_JSON)
 
 
 def create_app(platform: Township) -> FastAPI:

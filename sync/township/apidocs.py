@@ -140,6 +140,11 @@ ENVELOPE: dict[int | str, dict[str, Any]] = {
 EVENTS: dict[int | str, dict[str, Any]] = {
     200: {"description": "A page of events.", "model": EventsPage},
 }
+UPDATE_ROOT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The township's TUF root for app updates, signed (update_root).",
+          "model": SignedDocument},
+    404: _error("not_found: this township publishes no app updates"),
+}
 FILE: dict[int | str, dict[str, Any]] = {
     200: {"description": "The result file, with the media type the township gave it.",
           "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},

@@ -22,4 +22,5 @@ def test_every_protocol_route_is_documented() -> None:
         "/api/v1/blobs/{sha256}": ["head", "patch"], "/api/v1/envelopes": ["post"],
         "/api/v1/events": ["get"], "/api/v1/files/{file_id}": ["get"],
         "/api/v1/heartbeat": ["post"], "/api/v1/ledger": ["post"],
+        "/api/v1/updates/root": ["get"],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 
 from station import syncstate
@@ -16,6 +17,9 @@ from station.printing import display
 from station.session import Session
 from station.sync_models import SyncEvent
 from sync.engine import Progress, RoundStatus
+
+if TYPE_CHECKING:
+    from station.appupdates import UpdateNews
 
 # Cases the station is still waiting on: their promised date matters.
 OPEN_STATES = (CaseState.QUEUED, CaseState.UPLOADED, CaseState.ACCEPTED, CaseState.RETURNED)
@@ -110,6 +114,17 @@ def progress_text(progress: Progress) -> str:
     return _("Uploading {done}/{total} items · {sent}/{size} MB").format(
         done=progress.items_done, total=progress.items_total,
         sent=f"{progress.bytes_sent / _MB:.1f}", size=f"{progress.bytes_total / _MB:.1f}")
+
+
+def update_line(news: UpdateNews | None) -> str:
+    """What the sync bar adds about app updates: a download under way or its problem."""
+    if news is None:
+        return ""
+    if news.downloading is not None:
+        percent = 100 * news.done // news.total if news.total else 0
+        return _("Downloading app update {version}: {percent} %").format(
+            version=news.downloading, percent=percent)
+    return news.problem or ""
 
 
 def sync_status(session: Session) -> SyncStatus:

@@ -45,10 +45,34 @@ class HomeView(tb.Frame):
         self.ledger.pack(side="right")
         self.sync_hint = tb.Label(self, text="", bootstyle="secondary")
         self.sync_hint.pack(anchor="e")
+        self.update_bar = tb.Frame(self)
+        self.update_text = tb.Label(self.update_bar, text="", bootstyle="info")
+        self.update_text.pack(side="left")
+        self.update_button = tb.Button(self.update_bar, text="", bootstyle="info-outline")
+        self.update_button.pack(side="left", padx=8)
         self.grid_frame = tb.Frame(self)
         self.grid_frame.pack(fill="both", expand=True, pady=16)
         self.tiles: dict[str, tb.Button] = {}
         self.refresh()
+
+    def offer_update(self, version: str | None, choose: Callable[[str], None]) -> None:
+        """Offer the app version sync installed (None: offer nothing); ``choose`` is the
+        agent's yes."""
+        if version is None:
+            self.update_bar.pack_forget()
+            return
+        self.update_text.configure(text=_(
+            "Version {version} of the station app is ready.").format(version=version))
+        self.update_button.configure(text=_("Use it from the next start"),
+                                     command=lambda: choose(version))
+        self.update_bar.pack(anchor="w", before=self.grid_frame, pady=(8, 0))
+
+    def update_chosen(self, version: str) -> None:
+        """The agent said yes: say when the new version starts."""
+        self.update_text.configure(text=_(
+            "Version {version} starts the next time the app is opened.").format(
+            version=version))
+        self.update_button.pack_forget()
 
     def refresh(self) -> None:
         """Count again (after a sync round changed cases, say)."""
