@@ -10,12 +10,14 @@ from typing import Any, TypeVar
 
 from fastapi import Header, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from sync.errors import SignatureError
 from sync.httpsig import Message, verify
 from sync.signed import PROTOCOL_VERSION
 from sync.township.config import Limits
 from sync.township.errors import (
+    ClientGoneError,
     ProtocolUnsupportedError,
     SignatureInvalidError,
     TooLargeError,
@@ -60,16 +62,20 @@ async def protocol(
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused with TooLargeError past ``limit`` bytes (never read beyond)."""
+    """The whole body, refused with TooLargeError past ``limit`` bytes (never read beyond);
+    ClientGoneError when the client hangs up before it is complete."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLargeError("request body too large")
     parts, size = [], 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise TooLargeError("request body too large")
-        parts.append(part)
+    try:
+        async for part in request.stream():
+            size += len(part)
+            if size > limit:
+                raise TooLargeError("request body too large")
+            parts.append(part)
+    except ClientDisconnect:
+        raise ClientGoneError("the connection closed before the body arrived") from None
     return b"".join(parts)
 
 

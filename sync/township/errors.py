@@ -42,6 +42,11 @@ class TooLargeError(TownshipError):
     code = "too_large"
 
 
+class ClientGoneError(BadRequestError):
+    """The client closed the connection before its whole body arrived (a station whose
+    network dropped mid-upload): nobody reads the answer, and it is no server error."""
+
+
 class NotFoundError(TownshipError):
     code = "not_found"
 

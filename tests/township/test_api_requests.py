@@ -3,7 +3,10 @@ with one answer (401 ``signature_invalid``); an unknown protocol version gets 42
 
 from __future__ import annotations
 
+import logging
+import socket
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -87,3 +90,21 @@ def test_an_oversized_body_is_413_before_it_is_read(station: StationClient) -> N
 def test_an_unknown_path_answers_json(station: StationClient) -> None:
     answer = requests.get(f"{station.api}/nowhere", headers={"Sync-Protocol": "1"})
     assert (answer.status_code, answer.json()["error"]) == (404, "not_found")
+
+
+def test_a_station_that_hangs_up_mid_body_is_no_server_error(
+        township: RunningTownship, station: StationClient,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A dropped upload (a station's network gone mid-chunk) logs no traceback and leaves
+    the township serving."""
+    address = urlsplit(township.url)
+    head = (f"PATCH /api/v1/blobs/{'a' * 64} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            "Content-Type: application/offset+octet-stream\r\nContent-Length: 100000\r\n"
+            "Sync-Protocol: 1\r\n\r\n").encode()
+    with caplog.at_level(logging.INFO):
+        with socket.create_connection((address.hostname, address.port)) as connection:
+            connection.sendall(head + b"x" * 1000)
+            connection.shutdown(socket.SHUT_WR)
+            assert connection.recv(1024) == b""  # hung up on: nobody is listening
+        assert station.request("GET", "/events?after=0").status_code == 200
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
