@@ -36,6 +36,7 @@ bench: system-deps venv
 dist: venv
 	$(PY) -m build --wheel --outdir dist .
 	$(BIN)/pyinstaller --noconfirm packaging/station.spec
+	$(PY) packaging/release_zip.py dist/station dist
 
 # Re-extract the messages, merge them into the zh_CN catalog and compile it.
 locale: venv

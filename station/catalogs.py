@@ -13,12 +13,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from forms.calendar import WorkCalendar
-from forms.catalog import Catalog, CatalogHistory, catalog_dir_version
+from forms.catalog import Catalog, CatalogChanges, CatalogHistory, catalog_dir_version, compare
 from forms.errors import CatalogError, CatalogSignatureError
 from forms.release import load_release
 from station import syncstate
@@ -37,54 +36,6 @@ class ReleaseRefusedError(StationError):
     def __init__(self, reason: str) -> None:
         super().__init__(_refusals()[reason])
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class CatalogChanges:
-    """What version ``version`` changed against the version installed before it."""
-
-    version: int
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    withdrawn: tuple[str, ...]
-    calendar_years: tuple[int, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"version": self.version, "added": list(self.added),
-                "changed": list(self.changed), "withdrawn": list(self.withdrawn),
-                "calendar_years": list(self.calendar_years)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CatalogChanges:
-        return cls(data["version"], tuple(data["added"]), tuple(data["changed"]),
-                   tuple(data["withdrawn"]), tuple(data["calendar_years"]))
-
-    def text(self) -> str:
-        """The change in plain words for the agent."""
-        parts = [_("Catalog version {version} installed.").format(version=self.version)]
-        for label, codes in ((_("Matters added: {codes}."), self.added),
-                             (_("Matters changed: {codes}."), self.changed),
-                             (_("Matters withdrawn: {codes}."), self.withdrawn)):
-            if codes:
-                parts.append(label.format(codes="、".join(codes)))
-        if self.calendar_years:
-            parts.append(_("Holiday calendar for: {years}.").format(
-                years="、".join(str(year) for year in self.calendar_years)))
-        return " ".join(parts)
-
-
-def compare(old: Catalog, new: Catalog) -> CatalogChanges:
-    """What ``new`` adds, changes and withdraws against ``old``, and its new or changed
-    calendar years."""
-    before, after = old.matters, new.matters
-    return CatalogChanges(
-        new.version,
-        tuple(code for code in after if code not in before),
-        tuple(code for code in after if code in before and after[code].data != before[code].data),
-        tuple(code for code in before if code not in after),
-        tuple(year for year, data in new.calendar_years.items()
-              if old.calendar_years.get(year) != data),
-    )
 
 
 @functools.cache

@@ -7,16 +7,22 @@ Layout of the apps directory::
     versions/<version>/...         the unpacked release
     launcher.json                  which version runs, which is pending, which failed
     health/<version>               written by the app once its login window shows
+    launch                         (POSIX) runs the first installed version's launcher
 
-The launcher (``python -m station.updates APPS_DIR``) starts the current version. A version
-the agent agreed to switch to starts on trial; if it exits or hangs before writing its
-health file, the launcher marks it refused and starts the previous version again.
+The launcher (``station-launcher APPS_DIR``, or ``python -m station.updates APPS_DIR``)
+starts the current version. A version the agent agreed to switch to starts on trial; if it
+exits or hangs before writing its health file, the launcher marks it refused and starts the
+previous version again. ``station-launcher install APPS_DIR --from RELEASE`` makes the first
+installation from a release zip or an unpacked bundle folder (``install_first``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,13 +33,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from station import i18n
 from station.i18n import _
 
 MANIFEST = "app.json"
 STATE_FILE = "launcher.json"
+LAUNCHER = "station-launcher.exe" if os.name == "nt" else "station-launcher"
+LAUNCH_SCRIPT = "launch"
 HEALTH_ENV = "STATION_HEALTH_FILE"
+APPS_ENV = "STATION_APPS_DIR"  # tells the app it may update itself, and where
 HEALTH_TIMEOUT = 300.0
 _POLL = 0.5
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
 
 
 class InstallError(Exception):
@@ -137,8 +148,7 @@ class Installation:
         """The command that starts ``version``. Raises InstallError."""
         folder = self.versions / version
         command = _manifest(folder).get("command")
-        if not isinstance(command, list) or not command or not all(
-                isinstance(part, str) for part in command):
+        if not _is_command(command):
             raise InstallError(_("The installed version has no valid start command."))
         return [str(folder / command[0]), *command[1:]]
 
@@ -168,7 +178,8 @@ class Launcher:
         health = self.installation.health_file(version)
         health.parent.mkdir(parents=True, exist_ok=True)
         health.unlink(missing_ok=True)
-        environment = {**os.environ, HEALTH_ENV: str(health)}
+        environment = {**os.environ, HEALTH_ENV: str(health),
+                       APPS_ENV: str(self.installation.root)}
         return self._run(self.installation.command(version), environment, health)
 
 
@@ -209,6 +220,12 @@ def _unpack(archive: Path, folder: Path) -> None:
         raise InstallError(_("The release archive is damaged.")) from None
 
 
+def _is_command(command: object) -> bool:
+    """Whether ``command`` is a manifest's start command: a non-empty list of strings."""
+    return isinstance(command, list) and bool(command) and all(
+        isinstance(part, str) for part in command)
+
+
 def _manifest(folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
@@ -219,16 +236,113 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m station.updates APPS_DIR``: launch the app installed in APPS_DIR."""
-    arguments = sys.argv[1:] if argv is None else argv
-    if len(arguments) != 1:
-        print("usage: python -m station.updates APPS_DIR", file=sys.stderr)
-        return 2
+def install_first(root: Path, source: Path) -> str:
+    """The first installation in ``root``: put the release ``source`` (a release zip or an
+    unpacked bundle folder, each with its ``app.json``) into ``versions/<version>``, make it
+    current when nothing is, and write the ``launch`` script (POSIX); the version. Raises
+    InstallError, changing nothing, when the release is damaged or has no launcher, or
+    another version is already current in ``root``."""
+    version = _release_version(source)
+    installation = Installation(root)
+    if (root / STATE_FILE).exists() and (current := installation.state().current) != version:
+        raise InstallError(_("Version {current} is already installed in this folder; newer "
+                             "versions arrive as updates.").format(current=current))
+    installation.versions.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        _copy_release(source, installation.versions, version)
+    else:
+        installation.install(source, version)
+    if not (root / STATE_FILE).exists():
+        installation.save(LauncherState(version))
+    if os.name == "posix":
+        _write_launch_script(installation, version)
+    return version
+
+
+def _release_version(source: Path) -> str:
+    """The version a release names, once it is known to carry a valid start command and
+    the launcher. Raises InstallError."""
     try:
-        Launcher(Installation(Path(arguments[0]))).launch()
+        if source.is_dir():
+            manifest, has_launcher = _manifest(source), (source / LAUNCHER).is_file()
+        else:
+            with zipfile.ZipFile(source) as zipped:
+                manifest = json.loads(zipped.read(MANIFEST))
+                has_launcher = LAUNCHER in zipped.namelist()
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        raise InstallError(_("The release archive is damaged.")) from None
+    if not isinstance(manifest, dict) or not _is_command(manifest.get("command")):
+        raise InstallError(_("The release archive is damaged."))
+    version = manifest.get("version")
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+        raise InstallError(_("The release archive is damaged."))
+    if not has_launcher:
+        raise InstallError(_("The release has no launcher program."))
+    return version
+
+
+def _copy_release(source: Path, versions: Path, version: str) -> None:
+    """Copy the bundle folder ``source`` to ``versions/<version>`` (whole or not at all)."""
+    target = versions / version
+    if target.exists():
+        return
+    partial = versions / f".{version}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        shutil.copytree(source, partial, symlinks=True)
+        os.replace(partial, target)
+    except OSError:
+        raise InstallError(_("The release could not be copied.")) from None
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _write_launch_script(installation: Installation, version: str) -> None:
+    """``<root>/launch``: runs the launcher of the first installed version for ``root``,
+    so a desktop entry names one path that stays valid across updates."""
+    root = installation.root.absolute()
+    launcher = installation.versions.absolute() / version / LAUNCHER
+    script = root / LAUNCH_SCRIPT
+    script.write_text(f"#!/bin/sh\nexec {shlex.quote(str(launcher))} "
+                      f"{shlex.quote(str(root))}\n", "utf-8")
+    script.chmod(0o755)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="station-launcher",
+        usage="station-launcher APPS_DIR | station-launcher install APPS_DIR --from RELEASE",
+        description=_("Start the village station app installed in APPS_DIR, or install it "
+                      "there the first time."))
+    commands = parser.add_subparsers(dest="command")
+    install = commands.add_parser("install", help=_("Install the app for the first time."))
+    install.add_argument("apps_dir", type=Path, metavar="APPS_DIR")
+    install.add_argument("--from", dest="source", type=Path, required=True,
+                         metavar="RELEASE", help=_("A release zip or bundle folder."))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``station-launcher APPS_DIR``: launch the app installed in APPS_DIR;
+    ``station-launcher install APPS_DIR --from RELEASE``: install it the first time.
+    Errors are one line on stderr and exit code 1 (an unwritable APPS_DIR too); bad usage
+    exits with 2."""
+    arguments = sys.argv[1:] if argv is None else argv
+    i18n.setup()
+    try:
+        if len(arguments) == 1 and arguments[0] != "install" and arguments[0][:1] != "-":
+            Launcher(Installation(Path(arguments[0]))).launch()
+            return 0
+        options = _parser().parse_args(arguments)
+        if options.command is None:
+            _parser().error(_("Give APPS_DIR, or: install APPS_DIR --from RELEASE"))
+        version = install_first(options.apps_dir, options.source)
+        print(_("Installed version {version}.").format(version=version))
     except InstallError as error:
         print(error, file=sys.stderr)
+        return 1
+    except OSError:
+        print(_("The app folder cannot be read or written."), file=sys.stderr)
         return 1
     return 0
 

@@ -8,12 +8,14 @@ through ``GET /files/{id}`` with the file id the event names. Versions only grow
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from forms.catalog import check_catalog_dir, summary
+from assets import ROOT as ASSETS
+from forms.catalog import catalog_dir_version, check_catalog_dir, summary
 from forms.release import build_release
 from sync.township.context import Context
 from sync.township.errors import TownshipError
@@ -53,13 +55,17 @@ class CatalogReleases:
         self._events = events
 
     def publish(self, folder: Path) -> CatalogRelease:
-        """Check, sign and publish the catalog in ``folder``.
+        """Check, sign and publish the catalog in ``folder``; its version must be above
+        the latest published one and the catalog the app ships with.
 
         Raises CatalogInvalidError, CatalogVersionError.
         """
         catalog, problems = check_catalog_dir(folder)
         if problems or catalog is None:
             raise CatalogInvalidError([str(problem) for problem in problems])
+        if catalog.version <= _bundled_version():  # every station has that one already
+            raise CatalogVersionError(catalog.version,
+                                      max(self.latest_version(), _bundled_version()))
         data = build_release(catalog, self._context.keys.signing)
         return self.publish_release(catalog.version, data, summary(catalog))
 
@@ -107,6 +113,11 @@ def event_payload(row: CatalogRelease) -> dict[str, Any]:
     return {"version": row.version,
             "file": {"id": row.file_id, "sha256": row.sha256, "size": row.size,
                      "media_type": MEDIA_TYPE, "name": f"catalog-{row.version}.json"}}
+
+
+@functools.cache
+def _bundled_version() -> int:
+    return catalog_dir_version(ASSETS / "catalog")
 
 
 def _enrolled() -> list[str]:

@@ -1,4 +1,5 @@
-"""The packaged app, built once per test run (shared by pytest-xdist workers), and a display."""
+"""The packaged app, built once per test run (shared by pytest-xdist workers), its release
+zip, and a display."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.ui.conftest import display  # noqa: F401 - the Xvfb fixture of the UI
 
 PROJECT = Path(__file__).resolve().parents[2]
 SPEC = PROJECT / "packaging" / "station.spec"
+RELEASE_ZIP = PROJECT / "packaging" / "release_zip.py"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +29,16 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if not (folder / "dist" / "station" / "station").is_file():
             _build(folder)
     return folder / "dist" / "station"
+
+
+@pytest.fixture(scope="session")
+def release(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release zip ``make dist`` writes from the bundle (this worker's own copy)."""
+    done = subprocess.run([sys.executable, str(RELEASE_ZIP), str(bundle),
+                           str(tmp_path_factory.mktemp("release"))],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip())
 
 
 def _build(folder: Path) -> None:

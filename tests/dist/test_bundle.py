@@ -1,5 +1,6 @@
 """The PyInstaller bundle (packaging/station.spec) starts under Xvfb, offline, and carries
-everything it needs: the printing font, the locale catalogs, the bundled catalog, the icon.
+everything it needs: the printing font, the locale catalogs, the bundled catalog, the icon,
+and its launcher, which installs the release zip and starts the installed app.
 
 The bundle is built once per run (a few minutes); every test here uses the same build.
 """
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 import configparser
 import filecmp
+import json
 import os
+import signal
 import subprocess
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +22,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageGrab
 
+import station
 from assets import ROOT as ASSETS
 from station.printing.fonts import find_font
+from station.updates import LAUNCH_SCRIPT, MANIFEST, Installation, LauncherState
 from tests.dist.conftest import PROJECT
 from tests.ui.conftest import SCREENSHOTS
 
@@ -60,8 +66,9 @@ def _files_under(folder: Path) -> set[str]:
     return {str(path.relative_to(folder)) for path in folder.rglob("*")}
 
 
-def _station(bundle: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*_offline_prefix(), str(bundle / "station"), *args], env=env,
+def _station(bundle: Path, env: dict[str, str], *args: str,
+             program: str = "station") -> subprocess.CompletedProcess:
+    return subprocess.run([*_offline_prefix(), str(bundle / program), *args], env=env,
                           capture_output=True, text=True)
 
 
@@ -76,15 +83,25 @@ def _init(bundle: Path, env: dict[str, str], data_dir: Path) -> None:
 @contextmanager
 def _running_app(bundle: Path, env: dict[str, str], data_dir: Path) -> Iterator[str]:
     """Run ``station app``; yield the name of its first screen once it is drawn."""
+    with _running([str(bundle / "station"), "--data-dir", str(data_dir), "app"],
+                  env) as screen:
+        yield screen
+
+
+@contextmanager
+def _running(command: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Run ``command`` (the app, or a launcher that starts it) in its own process group;
+    yield the name of the app's first screen once it is drawn, then stop the group."""
     ready = Path(env["TMPDIR"]).parent / "ready"
-    app = subprocess.Popen([*_offline_prefix(), str(bundle / "station"), "--data-dir",
-                            str(data_dir), "app"], env={**env, "STATION_READY_FILE": str(ready)},
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = subprocess.Popen([*_offline_prefix(), *command],
+                           env={**env, "STATION_READY_FILE": str(ready)},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
     try:
         _wait_for(ready, app)
         yield ready.read_text(encoding="utf-8")
     finally:
-        app.terminate()
+        os.killpg(app.pid, signal.SIGTERM)
         app.communicate()
 
 
@@ -161,22 +178,50 @@ def test_the_printing_font_is_where_the_frozen_app_looks(bundle):
     assert filecmp.cmp(found.path, find_font().path, shallow=False)
 
 
+def test_the_bundle_carries_its_launcher_and_manifest(bundle):
+    assert os.access(bundle / "station-launcher", os.X_OK)
+    assert json.loads((bundle / MANIFEST).read_text("utf-8")) == {
+        "version": station.__version__, "command": ["station", "app"]}
+
+
+def test_the_release_zip_holds_the_bundle_with_its_executable_bits(bundle, release):
+    assert release.name == f"village-station-{station.__version__}.zip"
+    with zipfile.ZipFile(release) as zipped:
+        entries = {info.filename: info.external_attr >> 16 for info in zipped.infolist()}
+    files = {str(path.relative_to(bundle)) for path in bundle.rglob("*") if path.is_file()}
+    executable = {name for name, mode in entries.items() if mode & 0o111}
+    assert set(entries) == files
+    assert executable == {name for name in files if os.access(bundle / name, os.X_OK)}
+    assert {"station", "station-launcher"} <= executable
+
+
+def test_installed_from_the_release_zip_the_launcher_opens_the_login_window(
+        bundle, release, display, tmp_path):
+    env = _clean_env(tmp_path, display)
+    apps = tmp_path / "apps"
+    done = _station(bundle, env, "install", str(apps), "--from", str(release),
+                    program="station-launcher")
+    assert done.returncode == 0, done.stderr
+    assert Installation(apps).state() == LauncherState(station.__version__)
+    data_dir = tmp_path / "station"
+    _init(apps / "versions" / station.__version__, env, data_dir)
+    launch = apps / Path(_desktop_entry()["Exec"]).name
+    with _running([str(launch)], {**env, "STATION_DATA_DIR": str(data_dir)}) as screen:
+        assert screen == "LoginView"
+        # The login window told the launcher this version is healthy.
+        assert Installation(apps).health_file(station.__version__).exists()
+
+
 @pytest.mark.parametrize("key, value", [
     ("Type", "Application"),
     ("Name[zh_CN]", "村便民服务站"),
     ("Categories", "Office;"),
     ("Terminal", "false"),
+    ("Exec", f"/opt/village-station/{LAUNCH_SCRIPT}"),
+    ("Icon", "village-station"),
 ])
 def test_the_desktop_entry_says(key, value):
     assert _desktop_entry()[key] == value
-
-
-def test_the_desktop_entry_points_into_the_bundle(bundle):
-    entry = _desktop_entry()
-    install_dir, command = entry["Exec"].split()[0].rsplit("/", 1)
-    assert (bundle / command).is_file() and entry["Exec"].split()[1:] == ["app"]
-    assert entry["Icon"].startswith(install_dir + "/")
-    assert (bundle / entry["Icon"][len(install_dir) + 1:]).is_file()
 
 
 def _desktop_entry() -> configparser.SectionProxy:

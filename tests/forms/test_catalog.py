@@ -12,9 +12,11 @@ import forms
 from forms.calendar import WorkCalendar
 from forms.catalog import (
     Catalog,
+    CatalogChanges,
     CatalogHistory,
     catalog_dir_version,
     check_catalog_dir,
+    compare,
     load_catalog_dir,
     summary,
 )
@@ -194,3 +196,23 @@ def test_another_catalog_cannot_join(tmp_path: Path, history: CatalogHistory) ->
 def test_empty_history_has_no_latest() -> None:
     with pytest.raises(CatalogError, match="No catalog"):
         _ = CatalogHistory().latest
+
+
+def test_compare_lists_matters_added_changed_and_withdrawn_and_new_years(
+    history: CatalogHistory,
+) -> None:
+    old, new = history.catalog(1), history.catalog(2)
+    with_year = Catalog(**{**new.__dict__, "calendar_years": {2027: {"year": 2027}}})
+    assert compare(old, with_year) == CatalogChanges(2, (), ("AA-001",), ("GONE-001",), (2027,))
+    assert compare(new, new) == CatalogChanges(2, (), (), (), ())
+    assert compare(new, old) == CatalogChanges(1, ("GONE-001",), ("AA-001",), (), ())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [CatalogChanges(3, ("A-1",), ("B-2", "C-3"), (), (2027, 2028)),
+     CatalogChanges(1, (), (), ("Z-9",), ())],
+)
+def test_changes_survive_json(change: CatalogChanges) -> None:
+    assert CatalogChanges.from_json(change.to_json()) == change
+    assert f"version {change.version}" in change.text()

@@ -71,6 +71,14 @@ def test_publish_refuses_a_version_not_above_the_latest(data: Path, tmp_path: Pa
     assert [version for version, _ in published(data)] == [2]
 
 
+def test_the_first_release_must_be_above_the_catalog_the_app_ships(data: Path,
+                                                                  tmp_path: Path) -> None:
+    result = _run(data, "catalog", "publish", str(tiny_dir(tmp_path, 1)))
+    assert result.exit_code == 1
+    assert "Catalog version 1 is not above the latest published version 1" in result.output
+    assert published(data) == []
+
+
 def test_publish_lists_the_problems_of_an_invalid_catalog(data: Path, tmp_path: Path) -> None:
     folder = tiny_dir(tmp_path, 2)
     (folder / "matters" / "YB-CBDJ-001.yaml").write_text("code: YB-CBDJ-001\n", "utf-8")

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from station.updates import (
+    APPS_ENV,
+    HEALTH_ENV,
     MANIFEST,
     InstallError,
     Installation,
@@ -108,6 +110,21 @@ def test_later_starts_run_the_current_version(installation: Installation) -> Non
     assert Launcher(installation).launch() == "0.1.0"
     assert _runs(installation) == ["0.1.0", "0.1.0"]
     assert installation.state() == LauncherState("0.1.0")
+
+
+def test_the_launcher_tells_the_app_where_it_is_installed(
+        installation: Installation) -> None:
+    """The app learns its apps directory (so it may install updates there) and its health
+    file."""
+    seen: dict[str, str] = {}
+
+    def run(_command: list[str], environment: dict[str, str], _health: Path) -> bool:
+        seen.update(environment)
+        return True
+
+    Launcher(installation, run).launch()
+    assert seen[APPS_ENV] == str(installation.root)
+    assert seen[HEALTH_ENV] == str(installation.health_file("0.1.0"))
 
 
 def test_hanging_version_is_stopped_and_counts_as_failed(tmp_path: Path,

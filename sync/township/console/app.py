@@ -9,6 +9,7 @@ from sync.township.console import (
     audit_pages,
     bundle_pages,
     case_pages,
+    catalog_pages,
     decision_pages,
     login,
     recon_pages,
@@ -20,8 +21,8 @@ from sync.township.console.web import PREFIX, Console
 from sync.township.keys import KdfParams
 from sync.township.service import Township
 
-_PAGES = (login, case_pages, decision_pages, recon_pages, station_pages, bundle_pages,
-          audit_pages, static_files)
+_PAGES = (login, case_pages, decision_pages, recon_pages, station_pages, catalog_pages,
+          bundle_pages, audit_pages, static_files)
 
 
 def install_console(app: FastAPI, platform: Township, config: ConsoleConfig = ConsoleConfig(),

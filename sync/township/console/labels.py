@@ -108,6 +108,7 @@ def audit_action(action: str) -> str:
         "station_revoke": _("Revoked a station"),
         "bundle_import": _("Imported a bundle"),
         "bundle_export": _("Wrote a return bundle"),
+        "catalog_publish": _("Published a catalog release"),
     }.get(action, action)
 
 

@@ -27,6 +27,7 @@ from forms.i18n import _, catalog
 from sync.errors import SyncError
 from sync.township.apiauth import call
 from sync.township.audit import AuditLog
+from sync.township.catalogs import CatalogReleases
 from sync.township.console import labels
 from sync.township.console.casefacts import CaseIndex
 from sync.township.console.catalogs import CatalogLibrary
@@ -63,7 +64,11 @@ class Console:
 
     @functools.cached_property
     def catalogs(self) -> CatalogLibrary:
-        return CatalogLibrary.bundled()
+        """The bundled catalog and every published release; it sees a newly published
+        release on its next use."""
+        context = self.township.context
+        return CatalogLibrary.published(CatalogReleases(context, self.township.events),
+                                        context.keys.signing.public_key())
 
     @functools.cached_property
     def index(self) -> CaseIndex:
