@@ -34,6 +34,11 @@ from sync.township.errors import (
 )
 from sync.township.service import Township, init_township, open_township
 from sync.township.updates.cli import release as release_commands
+from sync.township.updates.cli import timestamp_days_option
+from sync.township.updates.keys import online_signers
+from sync.township.updates.refresher import DAY, RepositoryRefresher, refresh_if_present
+from sync.township.updates.repository import Expiry, ReleaseError, ReleaseRepository
+from sync.township.updates.serving import repository_dir
 from sync.township.users import MIN_PASSWORD, Role, UserError, UserService
 
 APP_NAME = "village-township"
@@ -89,6 +94,13 @@ def _open(data: Path) -> Township:
     return open_township(data, _passphrase())
 
 
+def _release_repository(data: Path, township: Township,
+                        timestamp_days: int) -> ReleaseRepository:
+    """The app-update repository in ``data``, signed with the township's online keys."""
+    return ReleaseRepository(repository_dir(data), online_signers(township.keys),
+                             expiry=Expiry(timestamp=timedelta(days=timestamp_days)))
+
+
 @click.group()
 @click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path),
               default=default_data_dir, show_default=True, envvar="TOWNSHIP_DATA",
@@ -124,18 +136,23 @@ def init(data: Path, name: str, database: str | None, url: str, post_quantum: bo
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8470, show_default=True, type=int)
+@timestamp_days_option
 @click.pass_obj
 @handle_errors
-def serve(data: Path, host: str, port: int) -> None:
-    """Serve the sync API until interrupted."""
+def serve(data: Path, host: str, port: int, timestamp_days: int) -> None:
+    """Serve the sync API until interrupted; re-sign the update repository daily."""
     import uvicorn
 
     from sync.township.api import create_app
 
     township = _open(data)
+    refresher = RepositoryRefresher(_release_repository(data, township, timestamp_days),
+                                    interval=min(DAY, timedelta(days=timestamp_days) / 2))
     try:
+        refresher.start()
         uvicorn.run(create_app(township), host=host, port=port, log_level="info")
     finally:
+        refresher.stop()
         township.close()
 
 
@@ -237,19 +254,27 @@ def export_bundle(data: Path, station_id: str, after_cursor: int, file: Path) ->
 @click.option("--heartbeat-days", type=click.IntRange(min=1), show_default=True,
               default=Retention.heartbeats.days,
               help="Drop heartbeats older than this many days (each station's newest stays).")
+@timestamp_days_option
 @click.pass_obj
 @handle_errors
-def maintain(data: Path, upload_days: int, heartbeat_days: int) -> None:
-    """Purge idle partial uploads, expired request nonces and old heartbeats."""
+def maintain(data: Path, upload_days: int, heartbeat_days: int, timestamp_days: int) -> None:
+    """Purge idle partial uploads, expired request nonces and old heartbeats; re-sign the
+    update repository when there is one."""
     township = _open(data)
     try:
         purged = township.housekeeping.run(Retention(timedelta(days=upload_days),
                                                      timedelta(days=heartbeat_days)))
+        repository = _release_repository(data, township, timestamp_days)
     finally:
         township.close()
     click.echo(_("Removed {uploads} idle partial uploads, {nonces} expired nonces and "
                  "{heartbeats} old heartbeats.").format(
         uploads=purged.uploads, nonces=purged.nonces, heartbeats=purged.heartbeats))
+    try:
+        if refresh_if_present(repository):
+            click.echo(_("The update repository is re-signed."))
+    except ReleaseError as error:
+        _fail(str(error))
 
 
 @main.command()

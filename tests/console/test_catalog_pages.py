@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import re
-import shutil
 import stat
 import uuid
 import zipfile
@@ -17,12 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assets import ROOT as ASSETS
 from forms.catalog import load_catalog_dir
 from forms.release import build_release
 from sync.township.catalogs import CatalogReleases
@@ -32,29 +29,15 @@ from sync.township.models import AuditEntry, CatalogRelease, Event, Station
 from sync.township.service import Township
 from tests.console.seed import ConsoleClient, PageFile, Seeded, case_content, case_id, png
 from tests.console.seed import material, submit
+from tests.sync.test_catalog_releases import CHANGED, WITHDRAWN
+from tests.sync.test_catalog_releases import catalog_dir as changed_catalog_dir
 
-TESTS = Path(__file__).resolve().parents[1]
-NEW_MATTER = TESTS / "station" / "data" / "TEST-BZ-001.yaml"
-CALENDAR_2027 = TESTS / "forms" / "catalogs" / "tiny" / "calendar" / "2027.yaml"
-CHANGED, WITHDRAWN = "FL-GLJT-001", "ZJ-QQDJ-001"
 
 
 def catalog_dir(root: Path, version: int) -> Path:
-    """The bundled catalog as ``version``: TEST-BZ-001 added, one matter renamed, one
-    withdrawn, the 2027 holiday calendar added."""
-    folder = root / f"catalog-{version}-{uuid.uuid4().hex[:6]}"
-    shutil.copytree(ASSETS / "catalog", folder)
-    header = yaml.safe_load((folder / "catalog.yaml").read_text("utf-8"))
-    (folder / "catalog.yaml").write_text(yaml.safe_dump({**header, "version": version},
-                                                        allow_unicode=True), "utf-8")
-    shutil.copy(NEW_MATTER, folder / "matters")
-    changed = folder / "matters" / f"{CHANGED}.yaml"
-    changed.write_text(changed.read_text("utf-8").replace("name: 高龄津贴申请",
-                                                          "name: 高龄津贴申请（新）"), "utf-8")
-    (folder / "matters" / f"{WITHDRAWN}.yaml").unlink()
-    (folder / "calendar").mkdir()
-    shutil.copy(CALENDAR_2027, folder / "calendar")
-    return folder
+    """The bundled catalog as ``version`` (TEST-BZ-001 added, one matter renamed, one
+    withdrawn, the 2027 holiday calendar added), in a folder of its own."""
+    return changed_catalog_dir(root / uuid.uuid4().hex[:6], version, calendar=True)
 
 
 def zip_of(folder: Path, top: str | None = None,

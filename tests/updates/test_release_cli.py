@@ -90,3 +90,11 @@ def test_wrong_root_passphrase(data: Path) -> None:
 def test_add_before_init_root(data: Path) -> None:
     result = _run(data, "add", str(data.parent / "app.zip"), "--version", "1.0")
     assert result.exit_code == 1 and "init-root" in result.output
+
+
+def test_refresh_of_damaged_metadata_says_so(data: Path) -> None:
+    _init(data)
+    (repository_dir(data) / "metadata" / "timestamp.json").write_text('{"signed": 1}')
+    result = _run(data, "refresh")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "metadata is damaged" in result.output

@@ -35,7 +35,7 @@ ROOT_PASSPHRASE_ENV = "TUF_ROOT_PASSPHRASE"
 TOWNSHIP_PASSPHRASE_ENV = "TOWNSHIP_PASSPHRASE"
 TIMESTAMP_DAYS_ENV = "TOWNSHIP_TUF_TIMESTAMP_DAYS"
 
-_timestamp_days = click.option(
+timestamp_days_option = click.option(
     "--timestamp-days", type=click.IntRange(min=1), default=Expiry.timestamp.days,
     show_default=True, envvar=TIMESTAMP_DAYS_ENV,
     help="How long the signed timestamp stays valid: the longest a station may be offline "
@@ -106,7 +106,7 @@ def keygen(file: Path) -> None:
               help="A root key file (repeat for several keys).")
 @click.option("--threshold", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many root keys must sign a new root.")
-@_timestamp_days
+@timestamp_days_option
 @click.pass_obj
 @_failing
 def init_root(data: Path, root_keys: tuple[Path, ...], threshold: int,
@@ -127,7 +127,7 @@ def init_root(data: Path, root_keys: tuple[Path, ...], threshold: int,
               help="Only these stations first: ids separated by commas.")
 @click.option("--percent", type=click.IntRange(0, 100), default=None,
               help="Only this percentage of stations first.")
-@_timestamp_days
+@timestamp_days_option
 @click.pass_obj
 @_failing
 def add(data: Path, artifact: Path, version: str, stations: str | None,
@@ -145,7 +145,7 @@ def add(data: Path, artifact: Path, version: str, stations: str | None,
 
 
 @release.command("refresh")
-@_timestamp_days
+@timestamp_days_option
 @click.pass_obj
 @_failing
 def refresh(data: Path, timestamp_days: int) -> None:

@@ -4,7 +4,9 @@
 app), ``N.targets.json``, ``N.snapshot.json`` and ``timestamp.json``: consistent snapshots,
 so a station that reads while a release is added still sees one consistent state.
 ``targets/`` holds each artifact as ``village-station/<version>/<sha256>.<name>``. The
-timestamp is written last, atomically: it is what makes a new state visible.
+timestamp is written last, atomically: it is what makes a new state visible. Every write
+holds the lock file ``.lock`` (``township release`` and the serving process's refresh may
+run at the same moment, in different processes); readers need no lock.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from securesystemslib.signer import Signer
+from tuf.api.exceptions import RepositoryError
 from tuf.api.metadata import (
     Metadata,
     MetaFile,
@@ -39,6 +46,14 @@ PRODUCT = "village-station"
 HASH = "sha256"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _Role = TypeVar("_Role", Root, Targets, Snapshot, Timestamp)
+LOCK_NAME = ".lock"
+LOCK_PATIENCE = timedelta(seconds=30)
+_LOCK_POLL = 0.01
+
+if sys.platform == "win32":
+    import msvcrt
+else:
+    import fcntl
 
 
 class ReleaseError(Exception):
@@ -47,9 +62,9 @@ class ReleaseError(Exception):
 
 @dataclass(frozen=True)
 class Expiry:
-    """How long each role's metadata stays valid. The timestamp is re-signed by
-    ``township release refresh`` (daily); its lifetime is how long a station may stay
-    offline and still accept it once the network returns."""
+    """How long each role's metadata stays valid. The timestamp is re-signed daily by the
+    serving township (``refresher.py``) or ``township release refresh``; its lifetime is
+    how long a station may stay offline and still accept it once the network returns."""
 
     root: timedelta = timedelta(days=365)
     targets: timedelta = timedelta(days=90)
@@ -78,12 +93,18 @@ class ReleaseRepository:
 
     def init_root(self, root_signers: list[Signer], threshold: int) -> bytes:
         """Create root version 1 signed by every root signer, and empty targets, snapshot
-        and timestamp; the root's bytes. Raises ReleaseError when a root exists."""
-        if (self.metadata_dir / "1.root.json").exists():
-            raise ReleaseError(_("This township already has an update repository."))
+        and timestamp; the root's bytes. Raises ReleaseError when a root exists or another
+        process holds the lock too long."""
         if not 1 <= threshold <= len(root_signers):
             raise ReleaseError(_("The threshold must be between 1 and the number of root "
                                  "keys."))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            return self._init_root(root_signers, threshold)
+
+    def _init_root(self, root_signers: list[Signer], threshold: int) -> bytes:
+        if (self.metadata_dir / "1.root.json").exists():
+            raise ReleaseError(_("This township already has an update repository."))
         root = Metadata(Root(expires=self._now() + self._expiry.root))
         for signer in root_signers:
             root.signed.add_key(signer.public_key, Root.type)
@@ -102,10 +123,15 @@ class ReleaseRepository:
     def add(self, artifact: Path, rollout: Rollout) -> TargetFile:
         """Add ``artifact`` as release ``rollout.version`` and re-sign targets, snapshot and
         timestamp; the new target. Raises ReleaseError when the version exists already or
-        the file name would not make a plain URL."""
+        the file name would not make a plain URL, when there is no repository or another
+        process holds the lock too long."""
         if not _NAME.fullmatch(artifact.name):
             raise ReleaseError(_("An artifact's file name may hold only letters, digits, "
                                  "'.', '_' and '-'."))
+        with self._locked():
+            return self._add(artifact, rollout)
+
+    def _add(self, artifact: Path, rollout: Rollout) -> TargetFile:
         targets = self._current_targets()
         if rollout.version in (_version_of(target) for target in targets.targets.values()):
             raise ReleaseError(_("Version {version} has been released already.").format(
@@ -125,7 +151,12 @@ class ReleaseRepository:
 
     def refresh(self) -> None:
         """Re-sign the timestamp, and snapshot and targets when they would expire within
-        a timestamp lifetime. Raises ReleaseError when there is no repository."""
+        a timestamp lifetime. Raises ReleaseError when there is no repository or another
+        process holds the lock too long."""
+        with self._locked():
+            self._refresh()
+
+    def _refresh(self) -> None:
         snapshot = self._snapshot(self._current_timestamp())
         targets = self._targets(snapshot)
         limit = self._now() + self._expiry.timestamp
@@ -143,6 +174,26 @@ class ReleaseRepository:
         found = [Rollout.from_json(target.custom)
                  for target in self._current_targets().targets.values()]
         return sorted(found, key=lambda rollout: parse_version(rollout.version))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the repository's lock file. Raises ReleaseError without a repository
+        directory, or after LOCK_PATIENCE of waiting."""
+        try:
+            handle = open(self.directory / LOCK_NAME, "a+b")
+        except FileNotFoundError:
+            raise _missing() from None
+        with handle:
+            deadline = time.monotonic() + LOCK_PATIENCE.total_seconds()
+            while not _try_lock(handle):
+                if time.monotonic() >= deadline:
+                    raise ReleaseError(_("Another process is writing the update repository; "
+                                         "try again in a moment."))
+                time.sleep(_LOCK_POLL)
+            try:
+                yield
+            finally:
+                _unlock(handle)
 
     def _publish(self, targets: Targets, republish_targets: bool = True) -> None:
         if republish_targets:
@@ -169,8 +220,7 @@ class ReleaseRepository:
     def _current_timestamp(self) -> Timestamp:
         timestamp = self._optional_timestamp()
         if timestamp is None:
-            raise ReleaseError(_("There is no update repository yet; run `township release "
-                                 "init-root` first."))
+            raise _missing()
         return timestamp
 
     def _optional_timestamp(self) -> Timestamp | None:
@@ -188,13 +238,43 @@ class ReleaseRepository:
         return self._load(Targets, f"{snapshot.meta['targets.json'].version}.targets.json")
 
     def _load(self, kind: type[_Role], name: str) -> _Role:
-        signed = Metadata.from_file(str(self.metadata_dir / name)).signed
+        try:
+            signed = Metadata.from_file(str(self.metadata_dir / name)).signed
+        except RepositoryError as error:
+            raise ReleaseError(_("The update repository's metadata is damaged; restore the "
+                                 "data directory's tuf folder from a backup.")) from error
         if not isinstance(signed, kind):
             raise ReleaseError(_("The update repository is damaged: {name}.").format(name=name))
         return signed
 
     def _now(self) -> datetime:
         return self._clock().replace(tzinfo=timezone.utc)
+
+
+def _missing() -> ReleaseError:
+    return ReleaseError(_("There is no update repository yet; run `township release "
+                          "init-root` first."))
+
+
+def _try_lock(handle: BinaryIO) -> bool:
+    """Take the exclusive lock on ``handle`` if no other process holds it."""
+    try:
+        if sys.platform == "win32":
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(handle: BinaryIO) -> None:
+    if sys.platform == "win32":
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _version_of(target: TargetFile) -> str | None:
