@@ -186,7 +186,7 @@ class SyncEngine:
         while flights:
             try:
                 self._settle(tally, flights.popleft())
-            except (SyncError, _CancelledError):
+            except Exception:  # noqa: BLE001 - the error that stopped the push is raised
                 continue
 
     def _set_aside(self, tally: _Round, item: PendingItem, reason: str) -> None:
