@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from station import __version__
 from station.i18n import _
-from station.updates import APPS_ENV, MANIFEST, InstallError, Installation
+from station.launchenv import APPS_ENV
+from station.updates import MANIFEST, InstallError, Installation
 from sync.versions import parse_version
 
 if TYPE_CHECKING:

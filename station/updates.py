@@ -35,13 +35,12 @@ from typing import Any
 
 from station import i18n
 from station.i18n import _
+from station.launchenv import APPS_ENV, HEALTH_ENV
 
 MANIFEST = "app.json"
 STATE_FILE = "launcher.json"
 LAUNCHER = "station-launcher.exe" if os.name == "nt" else "station-launcher"
 LAUNCH_SCRIPT = "launch"
-HEALTH_ENV = "STATION_HEALTH_FILE"
-APPS_ENV = "STATION_APPS_DIR"  # tells the app it may update itself, and where
 HEALTH_TIMEOUT = 300.0
 _POLL = 0.5
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
@@ -200,13 +199,6 @@ def run_until_healthy(command: list[str], environment: dict[str, str], health: P
                 return False
     process.wait()
     return True
-
-
-def report_healthy() -> None:
-    """Called by the app once its login window shows: the launcher keeps this version."""
-    path = os.environ.get(HEALTH_ENV)
-    if path:
-        Path(path).write_text("ok\n", "utf-8")
 
 
 def _unpack(archive: Path, folder: Path) -> None:

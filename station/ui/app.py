@@ -119,7 +119,7 @@ class StationApp:
     def _announce_ready(self) -> None:
         """The first screen is up: tell the launcher this version is healthy, and write the
         screen's class name to the file named by STATION_READY_FILE."""
-        from station.updates import report_healthy
+        from station.launchenv import report_healthy
 
         report_healthy()
         ready_file = os.environ.get(READY_FILE_ENV)

@@ -10,7 +10,8 @@ import functools
 import gettext
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,15 @@ def _passphrase(confirm: bool = False) -> str:
         _("Township passphrase"), hide_input=True, confirmation_prompt=confirm)
 
 
-def _open(data: Path) -> Township:
-    return open_township(data, _passphrase())
+@contextmanager
+def _opened(data: Path) -> Iterator[Township]:
+    """The township in ``data`` (passphrase from the environment or a prompt), closed
+    afterwards."""
+    township = open_township(data, _passphrase())
+    try:
+        yield township
+    finally:
+        township.close()
 
 
 def _release_repository(data: Path, township: Township,
@@ -145,15 +153,14 @@ def serve(data: Path, host: str, port: int, timestamp_days: int) -> None:
 
     from sync.township.api import create_app
 
-    township = _open(data)
-    refresher = RepositoryRefresher(_release_repository(data, township, timestamp_days),
-                                    interval=min(DAY, timedelta(days=timestamp_days) / 2))
-    try:
-        refresher.start()
-        uvicorn.run(create_app(township), host=host, port=port, log_level="info")
-    finally:
-        refresher.stop()
-        township.close()
+    with _opened(data) as township:
+        refresher = RepositoryRefresher(_release_repository(data, township, timestamp_days),
+                                        interval=min(DAY, timedelta(days=timestamp_days) / 2))
+        try:
+            refresher.start()
+            uvicorn.run(create_app(township), host=host, port=port, log_level="info")
+        finally:
+            refresher.stop()
 
 
 @main.group()
@@ -169,12 +176,9 @@ def station() -> None:
 @handle_errors
 def station_add(data: Path, name: str, qr_path: Path | None) -> None:
     """Create station NAME; print its one-time enrolment code and write the QR image."""
-    township = _open(data)
-    try:
+    with _opened(data) as township:
         issued = township.stations.add(name)
         _show_code(township, issued.station, issued.code, issued.expires_at, qr_path, data)
-    finally:
-        township.close()
 
 
 @station.command("code")
@@ -184,12 +188,9 @@ def station_add(data: Path, name: str, qr_path: Path | None) -> None:
 @handle_errors
 def station_code(data: Path, station_id: str, qr_path: Path | None) -> None:
     """A new enrolment code for STATION_ID (a replaced PC enrols again)."""
-    township = _open(data)
-    try:
+    with _opened(data) as township:
         issued = township.stations.new_code(station_id)
         _show_code(township, issued.station, issued.code, issued.expires_at, qr_path, data)
-    finally:
-        township.close()
 
 
 @station.command("revoke")
@@ -198,12 +199,9 @@ def station_code(data: Path, station_id: str, qr_path: Path | None) -> None:
 @handle_errors
 def station_revoke(data: Path, station_id: str) -> None:
     """Refuse every request of STATION_ID from now on."""
-    township = _open(data)
-    try:
+    with _opened(data) as township:
         township.stations.revoke(station_id)
         click.echo(_("Station {station} is revoked.").format(station=station_id))
-    finally:
-        township.close()
 
 
 @main.command("import-bundle")
@@ -214,13 +212,10 @@ def station_revoke(data: Path, station_id: str) -> None:
 @handle_errors
 def import_bundle(data: Path, file: Path, return_path: Path | None) -> None:
     """Import a station's offline bundle and write the return bundle for it."""
-    township = _open(data)
-    try:
+    with _opened(data) as township:
         result = township.bundles.import_outbound(file)
         target = return_path or file.with_name(file.stem + "-return.zip")
         township.bundles.write_return(result.station, target, result.answered)
-    finally:
-        township.close()
     click.echo(_("Station {station}: {new} new, {held} already held, {refused} refused.")
                .format(station=result.station, new=len(result.received),
                        held=len(result.already_held), refused=len(result.refused)))
@@ -238,11 +233,8 @@ def import_bundle(data: Path, file: Path, return_path: Path | None) -> None:
 @handle_errors
 def export_bundle(data: Path, station_id: str, after_cursor: int, file: Path) -> None:
     """Write a return bundle of receipts and events for a station to FILE."""
-    township = _open(data)
-    try:
+    with _opened(data) as township:
         manifest = township.bundles.write_return(station_id, file, after_cursor=after_cursor)
-    finally:
-        township.close()
     click.echo(_("Return bundle with {count} items: {path}").format(
         count=len(manifest.members), path=file))
 
@@ -260,13 +252,10 @@ def export_bundle(data: Path, station_id: str, after_cursor: int, file: Path) ->
 def maintain(data: Path, upload_days: int, heartbeat_days: int, timestamp_days: int) -> None:
     """Purge idle partial uploads, expired request nonces and old heartbeats; re-sign the
     update repository when there is one."""
-    township = _open(data)
-    try:
+    with _opened(data) as township:
         purged = township.housekeeping.run(Retention(timedelta(days=upload_days),
                                                      timedelta(days=heartbeat_days)))
         repository = _release_repository(data, township, timestamp_days)
-    finally:
-        township.close()
     click.echo(_("Removed {uploads} idle partial uploads, {nonces} expired nonces and "
                  "{heartbeats} old heartbeats.").format(
         uploads=purged.uploads, nonces=purged.nonces, heartbeats=purged.heartbeats))
@@ -298,19 +287,17 @@ def catalog() -> None:
 @handle_errors
 def catalog_publish(data: Path, folder: Path) -> None:
     """Check, sign and publish the catalog in FOLDER to every enrolled station."""
-    township = _open(data)
-    try:
-        release = CatalogReleases(township.context, township.events).publish(folder)
-    except CatalogInvalidError as error:
-        click.echo("\n".join(error.problems), err=True)
-        _fail(_("The catalog has {count} problem(s); nothing was published.").format(
-            count=len(error.problems)))
-    except CatalogVersionError as error:
-        _fail(_("Catalog version {version} is not above the latest published version "
-                "{latest}; nothing was published.").format(
-            version=error.version, latest=error.latest))
-    finally:
-        township.close()
+    with _opened(data) as township:
+        try:
+            release = CatalogReleases(township.context, township.events).publish(folder)
+        except CatalogInvalidError as error:
+            click.echo("\n".join(error.problems), err=True)
+            _fail(_("The catalog has {count} problem(s); nothing was published.").format(
+                count=len(error.problems)))
+        except CatalogVersionError as error:
+            _fail(_("Catalog version {version} is not above the latest published version "
+                    "{latest}; nothing was published.").format(
+                version=error.version, latest=error.latest))
     click.echo(_("Published catalog version {version} ({size} bytes, SHA-256 {sha256}).")
                .format(version=release.version, size=release.size, sha256=release.sha256))
 
@@ -334,13 +321,11 @@ def user_add(data: Path, login: str, display_name: str | None, role: str) -> Non
     password = os.environ.get(USER_PASSWORD_ENV) or click.prompt(
         _("Password for {login}").format(login=login), hide_input=True,
         confirmation_prompt=True)
-    township = _open(data)
-    try:
-        UserService(township.context).add(login, display_name or login, role, password)
-    except UserError as error:
-        _fail(_user_problem(error.code))
-    finally:
-        township.close()
+    with _opened(data) as township:
+        try:
+            UserService(township.context).add(login, display_name or login, role, password)
+        except UserError as error:
+            _fail(_user_problem(error.code))
     click.echo(_("Account {login} created.").format(login=login))
 
 
@@ -354,11 +339,8 @@ def audit() -> None:
 @handle_errors
 def audit_verify(data: Path) -> None:
     """Check the audit log's hash chain; exit 1 when it is broken."""
-    township = _open(data)
-    try:
+    with _opened(data) as township:
         result = AuditLog(township.context).verify()
-    finally:
-        township.close()
     if not result.ok:
         _fail(_("The audit chain is broken at entry {n}: {problem}.").format(
             n=result.broken_at, problem=audit_problem(result.problem)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 import requests
@@ -109,7 +110,7 @@ class Relay:
         return answer.status_code, kept, answer.content
 
 
-def relay_handler(relay: Relay) -> type[BaseHTTPRequestHandler]:
+def relay_handler(relay: Handling) -> type[BaseHTTPRequestHandler]:
     """An http.server handler passing every GET, POST and PATCH to ``relay.handle``."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -126,19 +127,35 @@ def relay_handler(relay: Relay) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Handling(Protocol):
+    """What a relay server serves: it answers each request and learns its own URL."""
+
+    url: str
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None: ...
+
+
+R = TypeVar("R", bound=Handling)
+
+
+def serve_relay(relay: R, servers: list[ThreadingHTTPServer]) -> R:
+    """Serve ``relay`` on a free port of 127.0.0.1 (its ``url`` set), its server added to
+    ``servers`` for the caller to shut down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), relay_handler(relay))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers.append(server)
+    relay.url = f"http://127.0.0.1:{server.server_address[1]}"
+    return relay
+
+
 @pytest.fixture
 def relay(township: RunningTownship) -> Iterator[Callable[[Rule], Relay]]:
     """Start relays in front of ``township``; each is stopped at the end of the test."""
     servers: list[ThreadingHTTPServer] = []
 
     def start(rule: Rule) -> Relay:
-        relay = Relay(township.url, rule)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), relay_handler(relay))
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        relay.url = f"http://127.0.0.1:{server.server_address[1]}"
-        return relay
+        return serve_relay(Relay(township.url, rule), servers)
 
     yield start
     for server in servers:

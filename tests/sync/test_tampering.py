@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from sync.engine import BuiltEnvelope, Identity, RoundStatus
 from sync.httpsig import Message, sign
 from sync.township import models as held
 from sync.transport import Transport, TransportConfig
-from tests.sync.conftest import CONFIG, engine_at, queue_case, relay_handler
+from tests.sync.conftest import CONFIG, engine_at, queue_case, serve_relay
 from tests.township.server import RunningTownship
 
 _JSON = {"Content-Type": "application/json"}
@@ -87,13 +86,7 @@ def tap(township: RunningTownship) -> Iterator[Callable[..., _Tap]]:
     servers: list[ThreadingHTTPServer] = []
 
     def start(rewrite: Callable[[str, bytes], bytes] = lambda path, body: body) -> _Tap:
-        proxy = _Tap(township.url, rewrite)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), relay_handler(proxy))
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-        return proxy
+        return serve_relay(_Tap(township.url, rewrite), servers)
 
     yield start
     for server in servers:

@@ -12,9 +12,10 @@ import pytest
 from securesystemslib.signer import CryptoSigner
 
 from station import __version__
-from station.appupdates import APPS_ENV, UpdateNews
+from station.appupdates import UpdateNews
+from station.launchenv import APPS_ENV, HEALTH_ENV
 from station.ui.presenters.home import update_line
-from station.updates import HEALTH_ENV, Installation, LauncherState
+from station.updates import Installation, LauncherState
 from sync.engine.updates import Rollout
 from sync.township.updates.keys import online_signers
 from sync.township.updates.repository import ReleaseRepository

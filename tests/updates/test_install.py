@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from station.launchenv import APPS_ENV, HEALTH_ENV
 from station.updates import (
-    APPS_ENV,
-    HEALTH_ENV,
     MANIFEST,
     InstallError,
     Installation,
@@ -27,14 +26,14 @@ from tests.updates.conftest import Published, UpdaterFactory
 
 APP = """#!{python}
 import os, pathlib, sys, time
-import station.updates
+import station.launchenv
 health = pathlib.Path(os.environ["STATION_HEALTH_FILE"])
 with open(health.parent.parent / "runs.log", "a") as log:
     log.write("{version}\\n")
 if {behaviour!r} == "hang":
     time.sleep(600)
 if {behaviour!r} == "healthy":
-    station.updates.report_healthy()
+    station.launchenv.report_healthy()
 sys.exit(0 if {behaviour!r} == "healthy" else 3)
 """
 

@@ -33,11 +33,11 @@ RELEASE_ZIP = PROJECT / "packaging" / "release_zip.py"
 
 APP = """#!{python}
 import os, pathlib, sys
-import station.updates
+import station.launchenv
 health = pathlib.Path(os.environ["STATION_HEALTH_FILE"])
 with open(health.parent.parent / "runs.log", "a") as log:
     log.write("{version} " + " ".join(sys.argv[1:]) + "\\n")
-station.updates.report_healthy()
+station.launchenv.report_healthy()
 """
 LAUNCHER_SCRIPT = """#!{python}
 import sys
